@@ -1,0 +1,125 @@
+"""Speed of the local Redshift Data API (issue 6).
+
+    .venv/bin/python bench/redshift_emulator.py [--records 100000] [--shards 10] [--queries 300]
+
+Prints, besides details:
+  RATIO refresh_records_per_s_vs_50k <x>   REFRESH of --records stream records into a streaming
+                                           MV (JSON_PARSE of every record), records/s ÷ 50,000
+                                           (goal ≥ 1.0)
+  RATIO dataapi_overhead_p50_ms <x>        p50 of a boto3 Data API round trip (ExecuteStatement,
+                                           DescribeStatement until FINISHED, GetStatementResult)
+                                           minus p50 of the same query on PostgreSQL directly
+                                           (goal ≤ 2 ms)
+
+Kinesis keeps its real read limits (5 GetRecords/s, 2 MiB/s per shard); only its write
+limits are lifted so loading the stream does not dominate the run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import boto3  # noqa: E402
+import psycopg  # noqa: E402
+
+from emulator.kinesis.server import create_app as create_kinesis_app  # noqa: E402
+from emulator.kinesis.settings import KinesisSettings  # noqa: E402
+from emulator.postgres import PostgresServer  # noqa: E402
+from emulator.redshift_data import RedshiftDataSettings, create_app  # noqa: E402
+from emulator.runtime import BackgroundServer  # noqa: E402
+
+LOCAL = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local",
+         "region_name": "us-east-1"}
+STREAM = "bench-stream"
+
+
+def run(client, sql: str, database: str = "dev") -> dict:
+    statement_id = client.execute_statement(Sql=sql, Database=database, WorkgroupName="bench")["Id"]
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        described = client.describe_statement(Id=statement_id)
+        if described["Status"] in ("FINISHED", "FAILED", "ABORTED"):
+            if described["Status"] != "FINISHED":
+                raise SystemExit(f"statement failed: {described.get('Error')}")
+            return described
+    raise SystemExit("statement did not finish within 600 s")
+
+
+def load_stream(kinesis, records: int, shards: int) -> None:
+    kinesis.create_stream(StreamName=STREAM, ShardCount=shards)
+    while kinesis.describe_stream_summary(StreamName=STREAM)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        time.sleep(0.05)
+    batch = []
+    for i in range(records):
+        data = json.dumps({"event_id": i, "name": {"first": f"F{i}", "last": "L"}, "amount": i % 997}).encode()
+        batch.append({"Data": data, "PartitionKey": f"pk-{i}"})
+        if len(batch) == 500 or i == records - 1:
+            while batch:
+                response = kinesis.put_records(StreamName=STREAM, Records=batch)
+                batch = [r for r, out in zip(batch, response["Records"]) if "ErrorCode" in out]
+
+
+def bench_refresh(client, kinesis, records: int, shards: int) -> float:
+    load_stream(kinesis, records, shards)
+    run(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default")
+    run(client, f'CREATE MATERIALIZED VIEW bench_mv AS SELECT approximate_arrival_timestamp, '
+                f'JSON_PARSE(kinesis_data) AS payload FROM ks."{STREAM}"')
+    started = time.perf_counter()
+    run(client, "REFRESH MATERIALIZED VIEW bench_mv")
+    elapsed = time.perf_counter() - started
+    counted = run(client, "SELECT count(*) FROM bench_mv")
+    total = client.get_statement_result(Id=counted["Id"])["Records"][0][0]["longValue"]
+    if total != records:
+        raise SystemExit(f"REFRESH ingested {total} of {records} records")
+    print(f"refresh: {records} records from {shards} shards in {elapsed:.3f} s = {records / elapsed:,.0f} records/s")
+    return records / elapsed
+
+
+def bench_overhead(client, dsn: str, queries: int) -> float:
+    sql = "SELECT 1 AS one"
+    api, direct = [], []
+    for _ in range(20):  # warm pools and connections
+        client.get_statement_result(Id=run(client, sql)["Id"])
+    for _ in range(queries):
+        started = time.perf_counter()
+        client.get_statement_result(Id=run(client, sql)["Id"])
+        api.append(time.perf_counter() - started)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for _ in range(queries):
+            started = time.perf_counter()
+            conn.execute(sql).fetchall()
+            direct.append(time.perf_counter() - started)
+    api_ms, direct_ms = statistics.median(api) * 1000, statistics.median(direct) * 1000
+    print(f"data api round trip p50 {api_ms:.2f} ms, postgres direct p50 {direct_ms:.3f} ms")
+    return api_ms - direct_ms
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--shards", type=int, default=10)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    kinesis_settings = KinesisSettings(shard_write_records_per_s=1e9, shard_write_bytes_per_s=1e12)
+    with PostgresServer() as pg, \
+            BackgroundServer(lambda: create_kinesis_app(settings=kinesis_settings)) as kinesis_server:
+        settings = RedshiftDataSettings(pg_dsn=pg.dsn, kinesis_endpoint_url=kinesis_server.url,
+                                        auto_refresh_interval_s=0)
+        with BackgroundServer(lambda: create_app(settings)) as data_api:
+            client = boto3.client("redshift-data", endpoint_url=data_api.url, **LOCAL)
+            kinesis = boto3.client("kinesis", endpoint_url=kinesis_server.url, **LOCAL)
+            per_s = bench_refresh(client, kinesis, args.records, args.shards)
+            overhead_ms = bench_overhead(client, pg.dsn, args.queries)
+    print(f"RATIO refresh_records_per_s_vs_50k {per_s / 50_000:.3f}")
+    print(f"RATIO dataapi_overhead_p50_ms {overhead_ms:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from emulator.identity.server import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""Kinesis errors, one class per AWS error code.
+
+Each class knows the ``__type`` code botocore matches on and the HTTP status the real
+service answers with, so the protocol layer never decides either. The tree::
+
+    KinesisError                               (base; never raised itself)
+    ├── ResourceNotFoundException         400
+    ├── ResourceInUseException            400
+    ├── InvalidArgumentException          400
+    ├── ValidationException               400  (a member breaks a shape constraint)
+    ├── SerializationException            400  (body is not the JSON the shape asks for)
+    ├── UnknownOperationException         400
+    ├── MissingAuthenticationTokenException 400  (request not signed)
+    ├── UnrecognizedClientException       400  (access key unknown)
+    ├── InvalidSignatureException         400  (signature wrong or expired)
+    ├── IncompleteSignatureException      400  (Authorization header malformed)
+    ├── AccessDeniedException             400
+    ├── ExpiredIteratorException          400
+    ├── ExpiredNextTokenException         400
+    ├── ProvisionedThroughputExceededException 400
+    ├── LimitExceededException            400
+    └── InternalFailureException          500  (``__type`` InternalFailure)
+"""
+from __future__ import annotations
+
+__all__ = [
+    "KinesisError",
+    "ResourceNotFoundException",
+    "ResourceInUseException",
+    "InvalidArgumentException",
+    "ValidationException",
+    "SerializationException",
+    "UnknownOperationException",
+    "MissingAuthenticationTokenException",
+    "AccessDeniedException",
+    "ExpiredIteratorException",
+    "ExpiredNextTokenException",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "InternalFailureException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+]
+
+
+class KinesisError(Exception):
+    """An error the service reports to the caller as ``{"__type": code, "message": ...}``."""
+
+    code: str = "InternalFailure"
+    status: int = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_body(self) -> dict[str, str]:
+        return {"__type": self.code, "message": self.message}
+
+
+class ResourceNotFoundException(KinesisError):
+    code = "ResourceNotFoundException"
+
+    @classmethod
+    def for_stream(cls, stream_name: str, account_id: str) -> "ResourceNotFoundException":
+        return cls(f"Stream {stream_name} under account {account_id} not found.")
+
+    @classmethod
+    def for_shard(cls, shard_id: str, stream_name: str, account_id: str) -> "ResourceNotFoundException":
+        return cls(f"Shard {shard_id} in stream {stream_name} under account {account_id} does not exist")
+
+
+class ResourceInUseException(KinesisError):
+    code = "ResourceInUseException"
+
+
+class InvalidArgumentException(KinesisError):
+    code = "InvalidArgumentException"
+
+
+class ValidationException(KinesisError):
+    code = "ValidationException"
+
+    @classmethod
+    def from_violations(cls, violations: list[str]) -> "ValidationException":
+        count = len(violations)
+        noun = "error" if count == 1 else "errors"
+        return cls(f"{count} validation {noun} detected: " + "; ".join(violations))
+
+
+class SerializationException(KinesisError):
+    code = "SerializationException"
+
+
+class UnknownOperationException(KinesisError):
+    code = "UnknownOperationException"
+
+
+class MissingAuthenticationTokenException(KinesisError):
+    code = "MissingAuthenticationTokenException"
+
+
+class AccessDeniedException(KinesisError):
+    code = "AccessDeniedException"
+
+
+class ExpiredIteratorException(KinesisError):
+    code = "ExpiredIteratorException"
+
+
+class ExpiredNextTokenException(KinesisError):
+    code = "ExpiredNextTokenException"
+
+
+class ProvisionedThroughputExceededException(KinesisError):
+    code = "ProvisionedThroughputExceededException"
+
+
+class LimitExceededException(KinesisError):
+    code = "LimitExceededException"
+
+
+class InternalFailureException(KinesisError):
+    # botocore's service model names the shape InternalFailureException, but the wire
+    # code the service sends (and SDK retry logic looks for) is InternalFailure.
+    code = "InternalFailure"
+    status = 500
+
+
+class UnrecognizedClientException(KinesisError):
+    code = "UnrecognizedClientException"
+
+    def __init__(self, message: str = "The security token included in the request is invalid.") -> None:
+        super().__init__(message)
+
+
+class InvalidSignatureException(KinesisError):
+    code = "InvalidSignatureException"
+
+
+class IncompleteSignatureException(KinesisError):
+    code = "IncompleteSignatureException"

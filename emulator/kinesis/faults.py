@@ -1,0 +1,110 @@
+"""Faults on demand: make the local Kinesis misbehave the way the real one sometimes
+does, so a producer's and a load test's recovery can be tested.
+
+``FaultPlan`` says what to inject; ``FaultInjector`` (one per backend, ``backend.faults``)
+applies it. Set a plan in ``KinesisSettings.faults``, from Python with
+``backend.faults.apply(FaultPlan(...))`` / ``backend.faults.clear()``, or over HTTP on the
+server's own loopback port (see ``admin.py``)::
+
+    curl -X POST localhost:4567/_streamload/faults -d '{"internal_failure_fraction": 0.1}'
+
+What each field does:
+
+- ``internal_failure_fraction``: that share of PutRecords *records* fail with
+  ``InternalFailure`` (others succeed, ``FailedRecordCount`` counts them); PutRecord and
+  GetRecords calls fail whole with HTTP 500 ``InternalFailure`` at the same rate.
+- ``added_latency_ms`` (+ uniform ``latency_jitter_ms``): every data-plane and
+  control-plane request waits this long before it is handled.
+- ``drop_connection_fraction``: that share of requests get their TCP connection closed
+  with no response (clients see a connection reset / protocol error).
+- ``throttle_capacity_fraction``: per-shard read and write limits shrink to this share of
+  nominal (0.25 = a shard takes 250 records/s); switches limits on even if
+  ``throughput_limits_enabled`` is off.
+- ``pause_s``: for this long from when the plan is applied, every request is held (the
+  server looks hung), then handled normally. ``clear()`` ends a pause at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["FaultPlan", "FaultInjector"]
+
+_PAUSE_POLL_S = 0.05
+
+
+class FaultPlan(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    internal_failure_fraction: float = Field(0.0, ge=0, le=1)
+    added_latency_ms: float = Field(0.0, ge=0, le=60_000)
+    latency_jitter_ms: float = Field(0.0, ge=0, le=60_000)
+    drop_connection_fraction: float = Field(0.0, ge=0, le=1)
+    throttle_capacity_fraction: float = Field(1.0, gt=0, le=1)
+    pause_s: float = Field(0.0, ge=0, le=3600)
+    # Makes the random choices repeatable (tests); None = seeded from the OS.
+    seed: int | None = None
+
+    @property
+    def delays_requests(self) -> bool:
+        return self.added_latency_ms > 0 or self.latency_jitter_ms > 0 or self.pause_s > 0
+
+
+class FaultInjector:
+    """The plan in force, and the random draws it needs. Owned by one event loop, but
+    ``apply``/``clear`` only swap attributes, so calling them from another thread is safe."""
+
+    def __init__(self, plan: FaultPlan | None = None, monotonic=time.monotonic) -> None:
+        self._monotonic = monotonic
+        # Read on every request: a plain bool keeps the no-fault path to one check.
+        self.active = False
+        # Bumped on every change so throughput limiters rescale their buckets lazily.
+        self.version = 0
+        self.apply(plan or FaultPlan())
+
+    def apply(self, plan: FaultPlan) -> None:
+        self.plan = plan
+        self._random = random.Random(plan.seed)
+        self._paused_until = self._monotonic() + plan.pause_s if plan.pause_s > 0 else 0.0
+        self.active = plan != FaultPlan(seed=plan.seed)
+        self.version += 1
+
+    def clear(self) -> None:
+        self.apply(FaultPlan())
+
+    @property
+    def capacity_fraction(self) -> float:
+        return self.plan.throttle_capacity_fraction
+
+    def record_fails(self) -> bool:
+        fraction = self.plan.internal_failure_fraction
+        return fraction > 0 and self._random.random() < fraction
+
+    def connection_drops(self) -> bool:
+        fraction = self.plan.drop_connection_fraction
+        return fraction > 0 and self._random.random() < fraction
+
+    def pause_remaining_s(self) -> float:
+        return max(0.0, self._paused_until - self._monotonic())
+
+    async def delay_request(self) -> None:
+        """Hold a request while paused, then add the planned latency. Every wait is
+        bounded: the pause by its own length, the latency by the plan's maximum."""
+        while (remaining := self.pause_remaining_s()) > 0:
+            await asyncio.sleep(min(remaining, _PAUSE_POLL_S))
+        plan = self.plan
+        delay_ms = plan.added_latency_ms
+        if plan.latency_jitter_ms > 0:
+            delay_ms += self._random.uniform(0, plan.latency_jitter_ms)
+        if delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
+
+    def describe(self) -> dict[str, Any]:
+        body = self.plan.model_dump()
+        body["active"] = self.active
+        body["pause_remaining_s"] = round(self.pause_remaining_s(), 3)
+        return body

@@ -1,0 +1,165 @@
+"""JSON 1.1 protocol for the Data API: ``POST /`` with ``X-Amz-Target: RedshiftData.<Op>``.
+
+Thin: parse the body, call the backend, serialise; errors become
+``{"__type": code, "message": ...}`` with ``x-amzn-ErrorType``.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import orjson
+from aiohttp import web
+
+from .exceptions import (InternalServerException, RedshiftDataError, SerializationException,
+                         UnknownOperationException, ValidationException)
+from .callers import access_key_from_authorization
+from .metadata import MetadataOperations
+from .models import RedshiftDataBackend, Statement
+
+__all__ = ["RedshiftDataResponses", "TARGET_PREFIX"]
+
+TARGET_PREFIX = "RedshiftData."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+_log = logging.getLogger(__name__)
+
+
+def _optional(body: dict, key: str, kind: type):
+    value = body.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ValidationException(f"{key} must be of type {kind.__name__}.")
+    return value
+
+
+def _describe(statement: Statement, sub: bool = False) -> dict:
+    out = {
+        "Id": statement.id,
+        "Status": statement.status,
+        "CreatedAt": statement.created_at,
+        "UpdatedAt": statement.updated_at,
+        "Duration": statement.duration_ns,
+        "HasResultSet": statement.has_result_set,
+        "QueryString": statement.sql,
+        "RedshiftQueryId": 0,
+        "ResultRows": statement.result_rows,
+        "ResultSize": statement.result.size if statement.result is not None else -1,
+    }
+    if sub:
+        return {k: v for k, v in {**out, "Error": statement.error}.items() if v is not None}
+    out.update({"Database": statement.database, "RedshiftPid": statement.redshift_pid,
+                "ResultFormat": statement.result_format})
+    optional = {"ClusterIdentifier": statement.cluster_identifier, "WorkgroupName": statement.workgroup_name,
+                "DbUser": statement.db_user, "SecretArn": statement.secret_arn, "Error": statement.error,
+                "QueryParameters": statement.parameters,
+                "SessionId": statement.session.id if statement.session is not None else None}
+    out.update({k: v for k, v in optional.items() if v is not None})
+    if statement.is_batch:
+        out["SubStatements"] = [_describe(s, sub=True) for s in statement.sub_statements]
+        out.pop("QueryString")
+    return out
+
+
+class RedshiftDataResponses:
+    def __init__(self, backend: RedshiftDataBackend) -> None:
+        self.backend = backend
+        self.operations = {
+            "ExecuteStatement": self.execute_statement,
+            "DescribeStatement": self.describe_statement,
+            "GetStatementResult": self.get_statement_result,
+            "CancelStatement": self.cancel_statement,
+            "ListStatements": self.list_statements,
+            "BatchExecuteStatement": self.batch_execute_statement,
+            "GetStatementResultV2": self.get_statement_result_v2,
+        }
+        self.metadata = MetadataOperations(backend)
+        for name in ("ListDatabases", "ListSchemas", "ListTables", "DescribeTable"):
+            self.operations[name] = getattr(self.metadata, name)
+
+    async def dispatch(self, request: web.Request) -> web.Response:
+        try:
+            target = request.headers.get("X-Amz-Target", "")
+            operation = self.operations.get(target[len(TARGET_PREFIX):]) if target.startswith(TARGET_PREFIX) else None
+            if operation is None:
+                raise UnknownOperationException(f"Unknown operation: {target or '(no X-Amz-Target header)'}")
+            raw = await request.read()
+            try:
+                body = orjson.loads(raw) if raw else {}
+            except orjson.JSONDecodeError:
+                raise SerializationException("The request body is not valid JSON.") from None
+            if not isinstance(body, dict):
+                raise SerializationException("The request body must be a JSON object.")
+            body["__caller_access_key"] = access_key_from_authorization(request.headers.get("Authorization"))
+            return self._json(200, await operation(body))
+        except RedshiftDataError as exc:
+            return self._json(exc.status, exc.body(), exc.code)
+        except Exception as exc:  # a bug must still answer like AWS, not with a traceback
+            _log.exception("unexpected error")
+            error = InternalServerException(f"Internal error in the local stack: {type(exc).__name__}")
+            return self._json(error.status, error.body(), error.code)
+
+    @staticmethod
+    def _json(status: int, payload: dict, error_type: str | None = None) -> web.Response:
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if error_type:
+            headers["x-amzn-ErrorType"] = error_type
+        return web.Response(status=status, body=orjson.dumps(payload), content_type=CONTENT_TYPE, headers=headers)
+
+    async def execute_statement(self, body: dict, batch: bool = False) -> dict:
+        parameters = _optional(body, "Parameters", list)
+        statement = self.backend.execute_statement(
+            sql_text=None if batch else _optional(body, "Sql", str), database=_optional(body, "Database", str),
+            cluster_identifier=_optional(body, "ClusterIdentifier", str),
+            workgroup_name=_optional(body, "WorkgroupName", str), db_user=_optional(body, "DbUser", str),
+            secret_arn=_optional(body, "SecretArn", str), statement_name=_optional(body, "StatementName", str),
+            with_event=_optional(body, "WithEvent", bool) or False, parameters=parameters,
+            result_format=_optional(body, "ResultFormat", str), caller_access_key=body.get("__caller_access_key"),
+            session_id=_optional(body, "SessionId", str),
+            session_keep_alive_s=_optional(body, "SessionKeepAliveSeconds", int),
+            batch_sqls=body.get("Sqls") if batch else None)
+        out = {"Id": statement.id, "CreatedAt": statement.created_at, "Database": statement.database}
+        optional = {"ClusterIdentifier": statement.cluster_identifier, "WorkgroupName": statement.workgroup_name,
+                    "DbUser": statement.db_user, "SecretArn": statement.secret_arn,
+                    "SessionId": statement.session.id if statement.session is not None else None}
+        out.update({k: v for k, v in optional.items() if v is not None})
+        return out
+
+    async def batch_execute_statement(self, body: dict) -> dict:
+        return await self.execute_statement(body, batch=True)
+
+    async def describe_statement(self, body: dict) -> dict:
+        return _describe(self.backend.get_statement(_optional(body, "Id", str)))
+
+    async def get_statement_result(self, body: dict, csv: bool = False) -> dict:
+        statement, records, token = self.backend.get_statement_result(
+            _optional(body, "Id", str), _optional(body, "NextToken", str), csv=csv)
+        out = {"Records": [{"CSVRecords": "".join(records)}] if csv else records,
+               "ColumnMetadata": statement.result.columns, "TotalNumRows": len(statement.result.records)}
+        if csv:
+            out["ResultFormat"] = "CSV"
+        if token:
+            out["NextToken"] = token
+        return out
+
+    async def get_statement_result_v2(self, body: dict) -> dict:
+        return await self.get_statement_result(body, csv=True)
+
+    async def cancel_statement(self, body: dict) -> dict:
+        return {"Status": await self.backend.cancel_statement(_optional(body, "Id", str))}
+
+    async def list_statements(self, body: dict) -> dict:
+        statements, token = self.backend.list_statements(
+            status=_optional(body, "Status", str), statement_name=_optional(body, "StatementName", str),
+            database=_optional(body, "Database", str), cluster_identifier=_optional(body, "ClusterIdentifier", str),
+            workgroup_name=_optional(body, "WorkgroupName", str), max_results=_optional(body, "MaxResults", int),
+            next_token=_optional(body, "NextToken", str))
+        out = {"Statements": [{
+            k: v for k, v in {
+                "Id": s.id, "QueryString": s.sql, "Status": s.status, "StatementName": s.statement_name,
+                "CreatedAt": s.created_at, "UpdatedAt": s.updated_at, "IsBatchStatement": s.is_batch,
+                "QueryParameters": s.parameters, "ResultFormat": s.result_format,
+                "QueryStrings": [sub.sql for sub in s.sub_statements] if s.is_batch else None,
+                "SessionId": s.session.id if s.session is not None else None,
+            }.items() if v is not None} for s in statements]}
+        if token:
+            out["NextToken"] = token
+        return out

@@ -1,0 +1,89 @@
+"""The aiohttp application for the local Redshift Data API, and its command line.
+
+``python -m emulator.redshift_data --pg-dsn ... --kinesis-endpoint ... --port 0`` serves on
+loopback and prints ``REDSHIFT_DATA_URL=http://127.0.0.1:<port>`` once listening. Without
+``--pg-dsn`` it starts its own throwaway PostgreSQL.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from contextlib import ExitStack
+
+from aiohttp import web
+
+from emulator.runtime import LOOPBACK, serve_until_signalled
+
+from .models import RedshiftDataBackend
+from .responses import RedshiftDataResponses
+from .settings import RedshiftDataSettings
+
+__all__ = ["REDSHIFT_DATA_BACKEND", "create_app", "main"]
+
+REDSHIFT_DATA_BACKEND = web.AppKey("redshift_data_backend", RedshiftDataBackend)
+MAX_BODY_BYTES = 2 * 1024 * 1024  # Sql is at most 100 KB; parameters add little
+
+
+async def create_app(settings: RedshiftDataSettings) -> web.Application:
+    """A Redshift-Data-API-compatible application over ``settings.pg_dsn``."""
+    backend = RedshiftDataBackend(settings)
+    await backend.start()
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[REDSHIFT_DATA_BACKEND] = backend
+    app.router.add_post("/", RedshiftDataResponses(backend).dispatch)
+
+    async def close_backend(_: web.Application) -> None:
+        await backend.close()
+
+    app.on_cleanup.append(close_backend)
+    return app
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m emulator.redshift_data",
+                                     description="Local Redshift Data API server on PostgreSQL.")
+    parser.add_argument("--pg-dsn", default=None, help="PostgreSQL DSN (default: start a throwaway server)")
+    parser.add_argument("--kinesis-endpoint", default=None, help="Kinesis endpoint URL for streaming ingestion")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--host", default=LOOPBACK, help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="port, 0 = any free port (default: %(default)s)")
+    parser.add_argument("--auto-refresh-interval", type=float, default=1.0,
+                        help="seconds between refreshes of AUTO REFRESH YES views, 0 = off (default: %(default)s)")
+    parser.add_argument("--pool-size", type=int, default=20, help="PostgreSQL connections per database")
+    return parser.parse_args(argv)
+
+
+async def _serve(settings: RedshiftDataSettings, host: str, port: int) -> None:
+    app = await create_app(settings)
+    await serve_until_signalled(app, host, port, "REDSHIFT_DATA_URL")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is expected
+    with ExitStack() as stack:
+        try:
+            pg_dsn = args.pg_dsn
+            if pg_dsn is None:
+                from emulator.postgres import PostgresServer, PostgresStartError
+
+                try:
+                    pg_dsn = stack.enter_context(PostgresServer()).dsn
+                except PostgresStartError as error:
+                    print(f"cannot start PostgreSQL: {error}", file=sys.stderr)
+                    return 3
+                print(f"POSTGRES_DSN={pg_dsn}", flush=True)
+            settings = RedshiftDataSettings(
+                pg_dsn=pg_dsn, kinesis_endpoint_url=args.kinesis_endpoint, region=args.region,
+                auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size)
+            asyncio.run(_serve(settings, args.host, args.port))
+        except OSError as error:
+            print(f"cannot serve the Data API on {args.host}:{args.port}: {error}", file=sys.stderr)
+            return 2
+        except ValueError as error:
+            print(f"invalid setting: {error}", file=sys.stderr)
+            return 2
+    return 0

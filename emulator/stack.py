@@ -1,0 +1,96 @@
+"""The local stack: PostgreSQL, the Kinesis server and the Redshift Data API server, on
+loopback with free ports, started and stopped as one unit.
+
+``LocalStack`` is what ``streamload demo`` and the end-to-end tests use; ``streamload
+stack`` runs it in the foreground for users who point their own runs at it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.runtime import LOOPBACK, BackgroundServer
+
+__all__ = ["LOCAL_ACCESS_KEY", "LOCAL_SECRET_KEY", "LocalStack"]
+
+# Credentials the local stack accepts. They open nothing outside this machine.
+LOCAL_ACCESS_KEY = "streamload-local"
+LOCAL_SECRET_KEY = "streamload-local"
+
+
+@dataclass
+class LocalStack:
+    data_dir: Path | None = None
+    host: str = LOOPBACK
+    kinesis_port: int = 0
+    redshift_data_port: int = 0
+    auto_refresh_interval_s: float = 1.0
+    _pg: object | None = field(default=None, init=False)
+    _servers: list[BackgroundServer] = field(default_factory=list, init=False)
+    kinesis_url: str = field(default="", init=False)
+    redshift_data_url: str = field(default="", init=False)
+
+    @property
+    def pg_dsn(self) -> str:
+        return self._pg.dsn  # type: ignore[union-attr]
+
+    def start(self) -> "LocalStack":
+        from emulator.kinesis.server import create_app as create_kinesis_app
+        from emulator.postgres import PostgresServer
+        from emulator.redshift_data.server import RedshiftDataSettings
+        from emulator.redshift_data.server import create_app as create_redshift_app
+
+        try:
+            self._pg = PostgresServer(data_dir=self.data_dir / "postgres" if self.data_dir else None)
+            self._pg.start()
+            kinesis = BackgroundServer(create_kinesis_app, host=self.host, port=self.kinesis_port).start()
+            self._servers.append(kinesis)
+            self.kinesis_url = kinesis.url
+            settings = RedshiftDataSettings(
+                pg_dsn=self._pg.dsn,
+                kinesis_endpoint_url=self.kinesis_url,
+                auto_refresh_interval_s=self.auto_refresh_interval_s,
+            )
+
+            async def make_redshift_app():
+                return await create_redshift_app(settings)
+
+            redshift = BackgroundServer(make_redshift_app, host=self.host, port=self.redshift_data_port).start()
+            self._servers.append(redshift)
+            self.redshift_data_url = redshift.url
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+        if self._pg is not None:
+            self._pg.stop()
+            self._pg = None
+
+    def point_config_at_stack(self, cfg) -> None:
+        """Aim a ``StreamloadConfig`` at this stack: endpoints, local keys, a workgroup and
+        the tutorial's role chain where the config names none."""
+        cfg.target.kinesis_endpoint_url = self.kinesis_url
+        cfg.target.redshift_data_endpoint_url = self.redshift_data_url
+        cfg.target.access_key_id = LOCAL_ACCESS_KEY
+        cfg.target.secret_access_key = LOCAL_SECRET_KEY
+        if not cfg.redshift.cluster_identifier and not cfg.redshift.workgroup_name:
+            cfg.redshift.workgroup_name = "local"
+        if not cfg.redshift.iam_roles:
+            cfg.redshift.iam_roles = [
+                "arn:aws:iam::222222222222:role/RedshiftStreamRole",
+                "arn:aws:iam::111111111111:role/KinesisStreamRole",
+            ]
+
+    def endpoints(self) -> dict[str, str]:
+        return {"kinesis": self.kinesis_url, "redshift_data": self.redshift_data_url}
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,388 @@
+"""Sales personas under load: identity-enhanced credentials, RLS checks, the leakage count.
+
+Each persona (shared/DESIGN.md §1B) obtains credentials through the real flow, once per
+process, and renews them before they expire:
+
+    ID token (local issuer's /oidc/token, or a token file on AWS)
+      -> STS AssumeRoleWithWebIdentity            (web-identity role session)
+      -> SSO-OIDC CreateTokenWithIAM, jwt-bearer  (token with sts:identity_context)
+      -> STS AssumeRole + ProvidedContexts        (identity-enhanced session)
+      -> Redshift Data API as AWSIDC:<email>, roles AWSIDC:<group>
+
+Every result is checked against the persona's allowed regions and columns; a foreign row
+or column increments ``streamload_rls_violations_total{persona}``, fails the Locust
+request and is written to the per-process persona report (``read_persona_reports`` merges
+them for the run report; any violation fails the run).
+
+Only ``PersonaQueryUser`` and ``persona_user_classes`` need Locust: they are built on first
+access (module ``__getattr__``), so the orchestrator and tests import the rest of this
+module without gevent's monkey-patching.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from emulator.identity.personas import SALES_COLUMNS, Persona, PersonasConfig
+from loadtest import metrics
+from loadtest.client import DataApiClient, StatementError
+from loadtest.persona_auth import (PersonaAuthError, PersonaCredentials, PersonaSessions,  # noqa: F401 (re-exported)
+                                   obtain_persona_credentials)
+from streamload.config import RedshiftConfig
+
+__all__ = ["PersonasConfig", "PersonaAuthError", "PersonaCredentials", "obtain_persona_credentials",
+           "PersonaSessions", "RowCheck", "check_result", "PersonaRecorder", "PersonaQueryRunner",
+           "read_persona_reports", "persona_report_path"]
+# Also public, but built lazily and so not in __all__ (a star import must not pull in
+# Locust): PersonaQueryUser, persona_user_classes.
+
+log = logging.getLogger("streamload.loadtest.personas")
+
+PERSONA_REPORT_ENV = "STREAMLOAD_PERSONA_REPORT"
+
+
+# -- checks and the record of them --------------------------------------------------------
+
+@dataclass
+class RowCheck:
+    rows: int = 0
+    foreign_rows: int = 0
+    foreign_regions: dict[str, int] = field(default_factory=dict)
+    foreign_columns: list[str] = field(default_factory=list)
+    problem: str | None = None  # the result could not be checked (no region column)
+
+    @property
+    def violations(self) -> int:
+        return self.foreign_rows + len(self.foreign_columns)
+
+    def describe(self) -> str:
+        parts = []
+        if self.foreign_rows:
+            parts.append(f"{self.foreign_rows} foreign rows {dict(self.foreign_regions)}")
+        if self.foreign_columns:
+            parts.append(f"foreign columns {self.foreign_columns}")
+        return "; ".join(parts) or (self.problem or "ok")
+
+
+class RlsViolation(Exception):
+    """A persona received rows or columns its row- or column-level security should hide."""
+
+
+def check_result(persona: Persona, columns: list[str], rows: list[list[Any]]) -> RowCheck:
+    """Compare a result with what the persona may see: regions per row, columns per result."""
+    names = [c.lower() for c in columns]
+    check = RowCheck(rows=len(rows), foreign_columns=[c for c in names if c not in persona.allowed_columns])
+    if "region" not in names:
+        check.problem = "the result has no region column, so its rows cannot be checked"
+        return check
+    index = names.index("region")
+    allowed = set(persona.allowed_regions)
+    for row in rows:
+        value = row[index]
+        region = value.strip().upper() if isinstance(value, str) else "NULL"
+        if region not in allowed:
+            check.foreign_rows += 1
+            check.foreign_regions[region] = check.foreign_regions.get(region, 0) + 1
+    return check
+
+
+@dataclass
+class _PersonaTally:
+    queries: int = 0
+    failed_queries: int = 0
+    rows_checked: int = 0
+    violations: int = 0
+    foreign_rows: int = 0
+    foreign_regions: dict[str, int] = field(default_factory=dict)
+    foreign_columns: list[str] = field(default_factory=list)
+    column_probes: int = 0
+    column_denials: int = 0
+    auth_errors: list[str] = field(default_factory=list)
+    credential_renewals: int = 0
+    first_violation: str | None = None
+
+
+class PersonaRecorder:
+    """What every persona saw in this process; written as JSON for the run report."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tallies: dict[str, _PersonaTally] = {}
+
+    def _tally(self, persona: str) -> _PersonaTally:
+        return self.tallies.setdefault(persona, _PersonaTally())
+
+    def query(self, persona: str, check: RowCheck | None, sql: str = "") -> None:
+        with self._lock:
+            tally = self._tally(persona)
+            tally.queries += 1
+            if check is None or check.problem:
+                tally.failed_queries += 1
+                return
+            tally.rows_checked += check.rows
+            if check.violations:
+                tally.violations += check.violations
+                tally.foreign_rows += check.foreign_rows
+                for region, n in check.foreign_regions.items():
+                    tally.foreign_regions[region] = tally.foreign_regions.get(region, 0) + n
+                tally.foreign_columns = sorted(set(tally.foreign_columns) | set(check.foreign_columns))
+                tally.first_violation = tally.first_violation or f"{check.describe()} from: {sql}"
+
+    def column_probe(self, persona: str, denied: bool) -> None:
+        with self._lock:
+            tally = self._tally(persona)
+            tally.column_probes += 1
+            tally.column_denials += denied
+
+    def auth_error(self, persona: str, message: str) -> None:
+        with self._lock:
+            errors = self._tally(persona).auth_errors
+            if message not in errors:
+                errors.append(message)
+
+    def renewals(self, persona: str, count: int) -> None:
+        with self._lock:
+            self._tally(persona).credential_renewals = count
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            personas = {name: vars(t).copy() for name, t in sorted(self.tallies.items())}
+        return {"rls_violations": sum(t["violations"] for t in personas.values()), "personas": personas}
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2))
+        tmp.replace(path)
+
+
+def read_persona_reports(paths: list[Path]) -> dict[str, Any]:
+    """Merge per-process persona reports (Locust workers) into the run report's section."""
+    merged: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for name, t in json.loads(Path(path).read_text()).get("personas", {}).items():
+            into = merged.setdefault(name, vars(_PersonaTally()).copy())
+            for key in ("queries", "failed_queries", "rows_checked", "violations", "foreign_rows",
+                        "column_probes", "column_denials", "credential_renewals"):
+                into[key] += t.get(key, 0)
+            for region, n in t.get("foreign_regions", {}).items():
+                into["foreign_regions"][region] = into["foreign_regions"].get(region, 0) + n
+            into["foreign_columns"] = sorted(set(into["foreign_columns"]) | set(t.get("foreign_columns", [])))
+            into["auth_errors"] += [e for e in t.get("auth_errors", []) if e not in into["auth_errors"]]
+            into["first_violation"] = into["first_violation"] or t.get("first_violation")
+    return {"rls_violations": sum(t["violations"] for t in merged.values()), "personas": merged}
+
+
+def persona_report_path(plan) -> Path | None:
+    """Where this process writes its persona report: ``$STREAMLOAD_PERSONA_REPORT`` (a
+    directory), else ``personas/`` beside the probe report; one file per process."""
+    base = os.environ.get(PERSONA_REPORT_ENV) or (str(Path(plan.probe_out).parent / "personas") if plan.probe_out else "")
+    return Path(base) / f"personas-{os.getpid()}.json" if base else None
+
+
+# -- one persona's queries --------------------------------------------------------------
+
+class _HeldStatementEvent:
+    """Pass Data API phase events through, but hold ``statement <name>`` until the rows
+    are checked, so a leak fails the very request that carried it."""
+
+    def __init__(self, fire: Callable[..., None]) -> None:
+        self._fire, self.held = fire, None
+
+    def __call__(self, **event: Any) -> None:
+        if str(event.get("name", "")).startswith("statement "):
+            self.held = event
+        else:
+            self._fire(**event)
+
+    def release(self, exception: Exception | None = None) -> None:
+        if self.held is not None:
+            self._fire(**{**self.held, "exception": self.held.get("exception") or exception})
+            self.held = None
+
+
+class PersonaQueryRunner:
+    """Runs one persona's sales query (or column probe) and checks what comes back."""
+
+    def __init__(self, persona: Persona, cfg: PersonasConfig, sessions: PersonaSessions, redshift: RedshiftConfig,
+                 recorder: PersonaRecorder, fire: Callable[..., None] | None = None, timeout_s: float = 60.0,
+                 poll_max_s: float = 0.05, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.persona, self.cfg, self.sessions, self.recorder = persona, cfg, sessions, recorder
+        # Identity-enhanced callers are their own database user: never send DbUser/SecretArn.
+        self.redshift = redshift.model_copy(update={"db_user": None, "secret_arn": None})
+        self._fire = fire or (lambda **_: None)
+        self.timeout_s, self.poll_max_s, self._sleep = timeout_s, poll_max_s, sleep
+
+    @property
+    def query_sql(self) -> str:
+        return self.cfg.query_sql.format(columns=", ".join(self.persona.allowed_columns), table=self.cfg.table)
+
+    @property
+    def forbidden_columns(self) -> list[str]:
+        return [c for c in SALES_COLUMNS if c not in self.persona.allowed_columns]
+
+    def _execute(self, sql: str, name: str, hold: _HeldStatementEvent):
+        try:
+            boto = self.sessions.client(self.persona)
+        except PersonaAuthError as exc:
+            self.recorder.auth_error(self.persona.name, f"{exc.step}: {exc.code}: {exc.message}")
+            raise
+        self.recorder.renewals(self.persona.name, self.sessions.renewals(self.persona.name))
+        client = DataApiClient(boto, self.redshift, fire=hold, poll_max_s=self.poll_max_s,
+                               timeout_s=self.timeout_s, sleep=self._sleep)
+        return client.execute(sql, name)
+
+    def query(self) -> RowCheck | None:
+        """One checked query; None if it could not run (sign-in or statement failure)."""
+        name = f"persona {self.persona.name}"
+        hold = _HeldStatementEvent(self._fire)
+        started = time.perf_counter()
+        outcome, check = "failed", None
+        try:
+            result = self._execute(self.query_sql, name, hold)
+        except PersonaAuthError:
+            return None
+        except (StatementError, ClientError, BotoCoreError) as exc:
+            log.warning("%s: query failed: %s", self.persona.name, exc)
+            hold.release()
+        else:
+            check = check_result(self.persona, result.columns, result.rows)
+            error: Exception | None = None
+            if check.violations:
+                metrics.RLS_VIOLATIONS.labels(persona=self.persona.name).inc(check.violations)
+                error = RlsViolation(f"{self.persona.name} saw {check.describe()}")
+                log.error("RLS violation: %s", error)
+            elif check.problem:
+                error = RlsViolation(check.problem)
+            else:
+                outcome = "ok"
+            hold.release(error)
+        finally:
+            metrics.QUERY_SECONDS.labels(persona=self.persona.name, outcome=outcome).observe(
+                time.perf_counter() - started)
+        self.recorder.query(self.persona.name, check, self.query_sql)
+        return check
+
+    def column_probe(self) -> RowCheck | None:
+        """Ask for a column the persona must not see; a result holding it is a violation."""
+        forbidden = self.forbidden_columns
+        if not forbidden:
+            return None
+        sql = f"SELECT region, {forbidden[0]} FROM {self.cfg.table} LIMIT 1"
+        name = f"column-probe {self.persona.name}"
+        hold = _HeldStatementEvent(lambda **_: None)  # a denial is the expected outcome, not a failure
+        started = time.perf_counter()
+        try:
+            result = self._execute(sql, name, hold)
+        except PersonaAuthError:
+            return None
+        except (StatementError, ClientError, BotoCoreError) as exc:
+            denied = "permission denied" in str(exc).lower()
+            self.recorder.column_probe(self.persona.name, denied)
+            self._report(name, started, None if denied else exc)
+            return RowCheck() if denied else None
+        check = check_result(self.persona, result.columns, result.rows)
+        self.recorder.column_probe(self.persona.name, False)
+        self.recorder.query(self.persona.name, check, sql)
+        if check.violations:
+            metrics.RLS_VIOLATIONS.labels(persona=self.persona.name).inc(check.violations)
+        self._report(name, started, RlsViolation(f"{self.persona.name} saw {check.describe()}")
+                     if check.violations else None)
+        return check
+
+    def _report(self, name: str, started: float, exception: Exception | None) -> None:
+        self._fire(request_type="DataAPI", name=name, response_time=(time.perf_counter() - started) * 1000.0,
+                   response_length=0, exception=exception, context={})
+
+
+# -- Locust (built on first access) -------------------------------------------------------
+
+def _build_locust_users() -> dict[str, Any]:
+    import locust  # noqa: F401  (gevent monkey-patching precedes everything else here)
+    from locust import events, task
+
+    from loadtest.users import DataApiUser, RunContext
+
+    class _ProcessState:
+        sessions: PersonaSessions | None = None
+        recorder = PersonaRecorder()
+        cfg: PersonasConfig | None = None
+
+    def state(ctx: RunContext, environment) -> _ProcessState:
+        if _ProcessState.sessions is None:
+            cfg = PersonasConfig.model_validate(ctx.plan.config.get("personas") or {})
+            users = max(1, cfg.users_per_persona)
+
+            def fire_auth_failure(exc: PersonaAuthError) -> None:
+                environment.events.request.fire(request_type="Auth", name=f"sign-in {exc.persona}",
+                                                response_time=0, response_length=0, exception=exc, context={})
+
+            _ProcessState.cfg = cfg
+            _ProcessState.sessions = PersonaSessions(cfg, ctx.cfg.target, max_pool_connections=max(10, users * 2),
+                                                     on_error=fire_auth_failure)
+        return _ProcessState
+
+    class PersonaQueryUser(DataApiUser):
+        """Queries ``sales`` as one persona; subclasses per persona come from ``persona_user_classes``."""
+
+        abstract = True
+        persona_name = ""
+
+        def on_start(self) -> None:
+            super().on_start()
+            shared = state(self.ctx, self.environment)
+            self.persona_cfg = shared.cfg
+            self.runner = PersonaQueryRunner(
+                shared.cfg.persona(self.persona_name), shared.cfg, shared.sessions, self.ctx.cfg.redshift,
+                shared.recorder, fire=self.environment.events.request.fire,
+                timeout_s=self.ctx.cfg.load.statement_timeout_s, poll_max_s=self.ctx.cfg.load.poll_interval_s)
+
+        def wait_time(self):
+            return self.persona_cfg.query_interval_s
+
+        @task(9)
+        def query(self) -> None:
+            self.runner.query()
+
+        @task(1)
+        def column_probe(self) -> None:
+            if self.persona_cfg.column_probe:
+                self.runner.column_probe()
+
+    def persona_user_classes(plan) -> list[type]:
+        """One ``PersonaQueryUser`` subclass per persona, ``users_per_persona`` of each."""
+        cfg = PersonasConfig.model_validate(plan.config.get("personas") or {})
+        if not cfg.enabled or cfg.users_per_persona == 0:
+            return []
+        return [type(f"PersonaQueryUser_{p.name}", (PersonaQueryUser,),
+                     {"persona_name": p.name, "fixed_count": cfg.users_per_persona, "abstract": False})
+                for p in cfg.personas]
+
+    @events.quitting.add_listener
+    def _write_persona_report(environment, **_kw) -> None:
+        if RunContext._instance is None or _ProcessState.sessions is None:
+            return
+        path = persona_report_path(RunContext._instance.plan)
+        if path is not None:
+            _ProcessState.recorder.write(path)
+
+    return {"PersonaQueryUser": PersonaQueryUser, "persona_user_classes": persona_user_classes}
+
+
+_locust_users: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("PersonaQueryUser", "persona_user_classes"):
+        if not _locust_users:
+            _locust_users.update(_build_locust_users())
+        return _locust_users[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

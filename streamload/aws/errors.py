@@ -1,0 +1,57 @@
+"""Errors of the ``streamload aws`` commands, each knowing its exit code (DESIGN §3).
+
+    AwsSetupError            exit 1: an AWS call was refused or a check failed
+    ├── AwsConfigError       exit 2: the config or a profile is wrong; the message says which
+    └── AwsUnreachable       exit 3: an endpoint could not be reached
+"""
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
+
+__all__ = ["AwsSetupError", "AwsConfigError", "AwsUnreachable", "error_code", "translate_boto_error"]
+
+
+class AwsSetupError(Exception):
+    exit_code = 1
+
+
+class AwsConfigError(AwsSetupError):
+    exit_code = 2
+
+
+class AwsUnreachable(AwsSetupError):
+    exit_code = 3
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def translate_boto_error(exc: BaseException, doing: str) -> AwsSetupError:
+    """One line a user can act on; never echoes credentials (botocore messages don't)."""
+    if isinstance(exc, ProfileNotFound):
+        return AwsConfigError(f"{doing}: {exc} (check aws.stream_profile / aws.redshift_profile)")
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, TokenRetrievalError, UnauthorizedSSOTokenError)):
+        return AwsConfigError(f"{doing}: no usable credentials ({exc}); run `aws sso login --profile <p>` or `aws configure`")
+    if isinstance(exc, NoRegionError):
+        return AwsConfigError(f"{doing}: no region; set target.region")
+    if isinstance(exc, BotoConnectionError):
+        return AwsUnreachable(f"{doing}: cannot reach AWS: {exc}")
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return AwsSetupError(f"{doing}: {err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": "))
+    if isinstance(exc, BotoCoreError):
+        return AwsSetupError(f"{doing}: {exc}")
+    return AwsSetupError(f"{doing}: {type(exc).__name__}: {exc}")

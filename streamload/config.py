@@ -1,0 +1,229 @@
+"""One typed configuration for every streamload run, local or AWS.
+
+Loaded from a TOML or YAML file, then overridden by ``STREAMLOAD_<SECTION>__<FIELD>``
+environment variables, then by command-line flags. The same file drives a run against the
+local stack (endpoint URLs set) and against AWS (endpoint URLs unset: the standard AWS
+endpoint and credential chain apply).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+__all__ = [
+    "ConfigError",
+    "TargetConfig",
+    "StreamConfig",
+    "RedshiftConfig",
+    "ProducerConfig",
+    "LoadConfig",
+    "VerdictConfig",
+    "StreamloadConfig",
+    "load_config",
+]
+
+ENV_PREFIX = "STREAMLOAD_"
+
+
+class ConfigError(Exception):
+    """A configuration problem; its message is one line naming the field or file."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TargetConfig(_Section):
+    """Where the pipeline lives. Endpoint URLs select the local stack; unset means AWS."""
+
+    region: str = "us-east-1"
+    profile: str | None = None
+    kinesis_endpoint_url: str | None = None
+    redshift_data_endpoint_url: str | None = None
+    # Explicit keys are for the local stack; against AWS leave them unset and let the
+    # standard chain (env, profile, SSO, instance role) provide credentials.
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+
+    def client_kwargs(self, service: str) -> dict[str, Any]:
+        """Keyword arguments for ``session.create_client``/``boto3.client`` for ``service``."""
+        kwargs: dict[str, Any] = {"region_name": self.region}
+        endpoint = {
+            "kinesis": self.kinesis_endpoint_url,
+            "redshift-data": self.redshift_data_endpoint_url,
+        }.get(service)
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        if self.access_key_id and self.secret_access_key:
+            kwargs["aws_access_key_id"] = self.access_key_id
+            kwargs["aws_secret_access_key"] = self.secret_access_key.get_secret_value()
+        return kwargs
+
+
+class StreamConfig(_Section):
+    name: str = "my-data-stream"
+    shards: int = Field(2, ge=1, le=500)
+
+
+class RedshiftConfig(_Section):
+    database: str = "dev"
+    cluster_identifier: str | None = None
+    workgroup_name: str | None = None
+    db_user: str | None = None
+    secret_arn: str | None = None
+    external_schema: str = "schema_stream"
+    materialized_view: str = "my_stream_vw"
+    # The role chain for CREATE EXTERNAL SCHEMA: Redshift's role first, then the stream
+    # account's role. Empty means IAM_ROLE default.
+    iam_roles: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "RedshiftConfig":
+        if self.cluster_identifier and self.workgroup_name:
+            raise ValueError("set either cluster_identifier or workgroup_name, not both")
+        return self
+
+    def target_kwargs(self) -> dict[str, str]:
+        """The Data API parameters that say which warehouse and user a statement runs as."""
+        kwargs = {"Database": self.database}
+        if self.workgroup_name:
+            kwargs["WorkgroupName"] = self.workgroup_name
+        elif self.cluster_identifier:
+            kwargs["ClusterIdentifier"] = self.cluster_identifier
+        if self.db_user:
+            kwargs["DbUser"] = self.db_user
+        if self.secret_arn:
+            kwargs["SecretArn"] = self.secret_arn
+        return kwargs
+
+
+class ProducerConfig(_Section):
+    rate: float = Field(200.0, gt=0, description="records per second")
+    duration_s: float = Field(30.0, gt=0)
+    total: int | None = Field(None, ge=1)
+    schema_name: str = Field("randomuser", alias="schema")
+    seed: int | None = None
+    producer_id: str = "p0"
+    record_ttl_s: float = Field(30.0, gt=0)
+    metrics_port: int = Field(9100, ge=0, le=65535)
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+class LoadConfig(_Section):
+    # interval: REFRESH every refresh_interval_s; back-to-back: the next starts when the last
+    # ends; auto: no REFRESH from streamload, observe the MV's AUTO REFRESH only.
+    refresh_mode: Literal["interval", "back-to-back", "auto"] = "interval"
+    refresh_users: int = Field(1, ge=0)
+    query_users: int = Field(2, ge=0)
+    probe: bool = True
+    refresh_interval_s: float = Field(1.0, ge=0)
+    query_interval_s: float = Field(1.0, ge=0)
+    probe_interval_s: float = Field(0.5, gt=0)
+    # Rows can reach the view out of arrival order (shards are read one after another);
+    # the probe re-reads this much history behind the newest arrival it has seen.
+    probe_slack_s: float = Field(10.0, ge=0)
+    drain_timeout_s: float = Field(60.0, ge=0)
+    poll_interval_s: float = Field(0.02, gt=0)
+    statement_timeout_s: float = Field(60.0, gt=0)
+    metrics_port: int = Field(9646, ge=0, le=65535)
+    # Locust workers on this machine (0: one Locust process). Worker i serves metrics on
+    # metrics_port + i.
+    workers: int = Field(0, ge=0, le=64)
+    query_sql: str = (
+        "SELECT payload.name.first, payload.name.last, payload.dob.date AS dob, payload.cell "
+        "FROM {mv}"
+    )
+
+
+class VerdictConfig(_Section):
+    """What makes a run pass: thresholds, and optionally a baseline to compare with."""
+
+    thresholds: list[str] = Field(default_factory=lambda: ["lost == 0"])
+    baseline: Path | None = None
+    max_increase: float = Field(0.10, ge=0)
+    noise_k: float = Field(3.0, ge=0)
+    min_delta_ms: float = Field(50.0, ge=0)
+
+    @model_validator(mode="after")
+    def _parse(self) -> "VerdictConfig":
+        from streamload.thresholds import parse_threshold
+
+        for text in self.thresholds:
+            parse_threshold(text)  # raises with the offending line
+        return self
+
+
+class StreamloadConfig(_Section):
+    target: TargetConfig = Field(default_factory=TargetConfig)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
+    redshift: RedshiftConfig = Field(default_factory=RedshiftConfig)
+    producer: ProducerConfig = Field(default_factory=ProducerConfig)
+    load: LoadConfig = Field(default_factory=LoadConfig)
+    verdict: VerdictConfig = Field(default_factory=VerdictConfig)
+    out_dir: Path = Path("out")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0]
+        raise ConfigError(f"config file {path} is not valid: {first}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a table of sections")
+    return data
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``STREAMLOAD_PRODUCER__RATE=500`` -> ``{"producer": {"rate": "500"}}``."""
+    out: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or "__" not in key:
+            continue
+        section, _, field = key[len(ENV_PREFIX):].lower().partition("__")
+        out.setdefault(section, {})[field] = value
+    return out
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "config"
+    return f"invalid config: {where}: {err['msg']}"
+
+
+def load_config(
+    path: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> StreamloadConfig:
+    """File, then environment, then ``overrides`` (flags), validated once at the end."""
+    data: dict[str, Any] = _read_file(path) if path else {}
+    data = _merge(data, _env_overrides(dict(os.environ if environ is None else environ)))
+    data = _merge(data, overrides or {})
+    try:
+        return StreamloadConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc)) from None

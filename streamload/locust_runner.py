@@ -1,0 +1,123 @@
+"""Starting Locust for a run (one process, or a master with N workers on this machine)
+and merging what its processes measured.
+
+Histograms from workers are merged (HdrHistogram addition), never averaged.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import sys
+from pathlib import Path
+
+from hdrh.histogram import HdrHistogram
+
+from streamload.config import StreamloadConfig
+from streamload.processes import Child, ChildGroup
+
+__all__ = ["LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]
+
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "loadtest" / "locustfile.py"
+PROCESS_INDEX_ENV = "STREAMLOAD_PROCESS_INDEX"
+
+
+def _user_count(cfg: StreamloadConfig) -> int:
+    load = cfg.load
+    refresh = load.refresh_users if load.refresh_mode != "auto" else 0
+    return refresh + load.query_users + int(load.probe)
+
+
+def _common_argv(cfg: StreamloadConfig) -> list[str]:
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+
+
+def start_locust(children: ChildGroup, cfg: StreamloadConfig, csv_prefix: Path, env: dict[str, str], workers: int = 0) -> Child:
+    """Start Locust headless; with ``workers`` > 0 a master plus that many workers.
+
+    Returns the process whose exit ends the load test (the master, or the single process).
+    """
+    users = _user_count(cfg)
+    run_time = int(cfg.producer.duration_s + cfg.load.drain_timeout_s + 5)
+    host = cfg.target.redshift_data_endpoint_url or f"https://redshift-data.{cfg.target.region}.amazonaws.com"
+    headless = [
+        "--headless", "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
+        "--stop-timeout", "10", "--exit-code-on-error", "0", "--only-summary",
+        "--csv", str(csv_prefix), "--host", host,
+    ]
+    if workers <= 0:
+        return children.start("locust", _common_argv(cfg) + headless, {**env, PROCESS_INDEX_ENV: "0"})
+    port = free_port()
+    master = children.start(
+        "locust-master",
+        _common_argv(cfg) + headless + ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                                        "--expect-workers", str(workers), "--expect-workers-max-wait", "60"],
+        {**env, PROCESS_INDEX_ENV: "0"},
+    )
+    for index in range(1, workers + 1):
+        children.start(
+            f"locust-worker-{index}",
+            _common_argv(cfg) + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+            {**env, PROCESS_INDEX_ENV: str(index)},
+        )
+    return master
+
+
+def free_port() -> int:
+    """A free loopback TCP port (Locust's master needs a number, not 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_locust_stats(csv_prefix: Path) -> dict:
+    path = Path(f"{csv_prefix}_stats.csv")
+    if not path.exists():
+        return {}
+    out = {}
+    with path.open() as fh:
+        for row in csv.DictReader(fh):
+            if row.get("Name") in (None, "Aggregated"):
+                continue
+            out[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "p50_ms": float(row["50%"] or 0),
+                "p99_ms": float(row["99%"] or 0),
+            }
+    return out
+
+
+def _outputs(out_dir: Path) -> list[dict]:
+    found = []
+    for path in sorted(out_dir.glob("loadtest-*.json")):
+        try:
+            found.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return found
+
+
+def probe_complete(out_dir: Path) -> bool:
+    return any(o.get("probe", {}).get("complete") for o in _outputs(out_dir))
+
+
+def merge_loadtest_outputs(out_dir: Path) -> tuple[dict, dict[str, str], dict[str, dict]]:
+    """(probe findings, merged encoded statement histograms, their percentiles in ms)."""
+    probe: dict = {}
+    merged: dict[str, HdrHistogram] = {}
+    for output in _outputs(out_dir):
+        if output.get("probe") and (not probe or output["probe"].get("found", 0) > probe.get("found", 0)):
+            probe = output["probe"]
+        for key, encoded in output.get("statement_histograms", {}).items():
+            hist = HdrHistogram.decode(encoded)
+            if key in merged:
+                merged[key].add(hist)
+            else:
+                merged[key] = hist
+    encoded = {k: h.encode().decode() for k, h in merged.items()}
+    percentiles = {
+        k: {f"p{q:g}_ms": h.get_value_at_percentile(q) / 1000.0 for q in (50, 90, 95, 99, 99.9)} | {"count": h.get_total_count()}
+        for k, h in merged.items()
+    }
+    return probe, encoded, percentiles

@@ -1,0 +1,193 @@
+"""One run: producer and Locust side by side against a configured target, then the audit
+and the report. Used by ``streamload demo`` (against the local stack it starts) and
+``streamload run`` (against any configured target).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from streamload.audit import audit_view
+from streamload.compare import CompareRule, Comparison, compare_reports, format_table
+from streamload.html_report import write_html_report
+from streamload.junit import write_junit
+from streamload.thresholds import evaluate
+from streamload.config import StreamloadConfig
+from streamload.pipeline import setup_pipeline
+from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
+from streamload.processes import Child, ChildGroup
+from streamload.report import build_report, result_line, write_report
+from streamload.runplan import RUN_FILE_ENV, RunPlan
+
+__all__ = ["RunOutcome", "execute_run"]
+
+log = logging.getLogger("streamload.run")
+
+
+class RunOutcome:
+    def __init__(self, report: dict, exit_code: int, report_path: Path) -> None:
+        self.report = report
+        self.exit_code = exit_code
+        self.report_path = report_path
+
+
+def _plan_config(cfg: StreamloadConfig) -> dict:
+    data = cfg.model_dump(mode="json", by_alias=True)
+    secret = cfg.target.secret_access_key
+    data["target"]["secret_access_key"] = secret.get_secret_value() if secret else None
+    return data
+
+
+def _public_config(cfg: StreamloadConfig) -> dict:
+    """The config as it goes into reports: secrets masked."""
+    return cfg.model_dump(mode="json", by_alias=True)
+
+
+def _credentials_env(cfg: StreamloadConfig) -> dict[str, str]:
+    """Explicit keys (local stack) reach children through the standard env chain."""
+    env = {"AWS_DEFAULT_REGION": cfg.target.region}
+    if cfg.target.access_key_id and cfg.target.secret_access_key:
+        env["AWS_ACCESS_KEY_ID"] = cfg.target.access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = cfg.target.secret_access_key.get_secret_value()
+    if cfg.target.profile:
+        env["AWS_PROFILE"] = cfg.target.profile
+    return env
+
+
+def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
+    p = cfg.producer
+    argv = [
+        sys.executable, "-m", "producer",
+        "--stream", cfg.stream.name,
+        "--region", cfg.target.region,
+        "--rate", str(p.rate),
+        "--duration", str(p.duration_s),
+        "--producer-id", p.producer_id,
+        "--ledger", str(ledger),
+        "--metrics-port", str(p.metrics_port),
+        "--record-ttl", str(p.record_ttl_s),
+    ]
+    if cfg.target.kinesis_endpoint_url:
+        argv += ["--endpoint-url", cfg.target.kinesis_endpoint_url]
+    if p.total:
+        argv += ["--total", str(p.total)]
+    if p.seed is not None:
+        argv += ["--seed", str(p.seed)]
+    return argv
+
+
+def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    setup_client = setup_pipeline(cfg)
+    started_at = time.time()
+    ledger = out_dir / f"ledger-{cfg.producer.producer_id}.jsonl"
+    for stale in (ledger, ledger.with_name(ledger.name + ".summary.json")):
+        stale.unlink(missing_ok=True)
+    plan = RunPlan(
+        run_id=run_id,
+        started_at=started_at,
+        config=_plan_config(cfg),
+        ledger_paths=[str(ledger)],
+        probe_out=str(out_dir / "probe.json"),
+    )
+    plan_path = out_dir / "run-plan.json"
+    plan.write(plan_path)
+    env = {**_credentials_env(cfg), RUN_FILE_ENV: str(plan_path), "PYTHONPATH": _pythonpath()}
+    csv_prefix = out_dir / "locust"
+    with ChildGroup(out_dir / "logs") as children:
+        producer = children.start("producer", _producer_argv(cfg, ledger), env)
+        locust = start_locust(children, cfg, csv_prefix, env, workers=cfg.load.workers)
+        producer_rc, locust_rc = _wait_for_run(children, producer, locust, cfg, out_dir)
+        if producer_rc not in (0, None):
+            log.error("producer exited %s: %s", producer_rc, producer.tail(3))
+        if locust_rc not in (0, None):
+            log.error("locust exited %s: %s", locust_rc, locust.tail(3))
+    audit = audit_view(setup_client, cfg.redshift.materialized_view, [ledger], started_at)
+    probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
+    report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
+    report["latency_histograms"] = histograms
+    report["statement_latency_ms"] = percentiles
+    exit_code = judge(report, cfg, out_dir)
+    if producer_rc != 0:
+        report.setdefault("problems", []).append(f"producer exited {producer_rc}")
+        exit_code = max(exit_code, 1)
+    report_path = write_report(report, out_dir)
+    write_html_report(report, out_dir / "report.html", audit.acked_at)
+    return RunOutcome(report, exit_code, report_path)
+
+
+def _wait_for_run(children: ChildGroup, producer: Child, locust: Child, cfg: StreamloadConfig, out_dir: Path):
+    """Wait for the producer, then for the probe to see everything (or the drain timeout).
+
+    A single Locust process stops itself when its probe completes; with workers, the
+    orchestrator stops the master (SIGTERM: Locust writes its stats and quits the workers).
+    """
+    budget = cfg.producer.duration_s + cfg.load.drain_timeout_s + 60
+    producer_rc = children.wait(producer, budget)
+    deadline = time.monotonic() + cfg.load.drain_timeout_s + 30
+    while locust.proc.poll() is None and time.monotonic() < deadline:
+        if cfg.load.workers and probe_complete(out_dir):
+            children.terminate(locust)
+            break
+        time.sleep(0.5)
+    return producer_rc, children.wait(locust, 30)
+
+
+def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
+    """Thresholds (and the baseline, if configured) into the report and JUnit XML; exit code."""
+    results = evaluate(report, cfg.verdict.thresholds)
+    report["thresholds"] = [r.to_json() for r in results]
+    failed = [r for r in results if not r.ok]
+    junit_results = list(results)
+    if cfg.verdict.baseline:
+        rule = CompareRule(cfg.verdict.max_increase, cfg.verdict.noise_k, cfg.verdict.min_delta_ms)
+        baseline = json.loads(Path(cfg.verdict.baseline).read_text())
+        rows = compare_reports(baseline, report, rule)
+        report["baseline"] = {
+            "path": str(cfg.verdict.baseline),
+            "rule": rule.describe(),
+            "rows": [vars(r) for r in rows],
+            "regressed": any(r.regressed for r in rows),
+        }
+        if report["baseline"]["regressed"]:
+            failed.append("baseline")
+    write_junit(junit_results, out_dir / "junit.xml", report["run_id"], report["finished_at"] - report["started_at"])
+    return 1 if failed else 0
+
+
+def _pythonpath() -> str:
+    root = str(Path(__file__).resolve().parent.parent)
+    existing = os.environ.get("PYTHONPATH")
+    return f"{root}{os.pathsep}{existing}" if existing else root
+
+
+def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
+    r = outcome.report
+    audit = r["audit"]
+    prod = audit.get("producer", {})
+    print(f"run {r['run_id']}: report {outcome.report_path}", file=stream)
+    print(
+        f"  producer: generated={prod.get('generated')} sent={prod.get('sent')} "
+        f"expired={prod.get('expired')} rejected={prod.get('rejected')} late={prod.get('late')}",
+        file=stream,
+    )
+    for name, s in sorted(r.get("statements", {}).items()):
+        if not name.startswith("statement "):
+            continue  # the per-phase rows (submit/wait/fetch) are in report.json
+        print(f"  {name:<20} n={s['requests']:<6} failures={s['failures']:<4} p50={s['p50_ms']:.0f}ms p99={s['p99_ms']:.0f}ms", file=stream)
+    if audit["lost"]:
+        print(f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}", file=stream)
+    for t in r.get("thresholds", []):
+        value = "no data" if t["value"] is None else f"{t['value']:g}"
+        print(f"  threshold {t['threshold']:<28} value={value:<12} {'ok' if t['ok'] else 'FAILED'}", file=stream)
+    if "baseline" in r:
+        print(f"  baseline {r['baseline']['path']}: {r['baseline']['rule']}", file=stream)
+        table = format_table([Comparison(**row) for row in r["baseline"]["rows"]])
+        print("    " + table.replace("\n", "\n    "), file=stream)
+    print(result_line(r), file=stream)

@@ -1,0 +1,120 @@
+"""Pass/fail thresholds, k6-style, evaluated against a run's report.
+
+A threshold is one line: ``<metric>[{label=value}] <op> <number>[unit]``, e.g.
+``e2e_p99 < 30s``, ``lost == 0``, ``query_p95{persona=frank} < 2s``, ``error_rate < 0.1%``.
+Units: ``ms``, ``s``, ``m`` (latencies compare in seconds), ``%`` (a fraction).
+
+Metrics:
+- ``e2e_pNN`` (any percentile, from the probe's HdrHistogram), ``arrival_pNN``;
+- ``produced``, ``found``, ``lost``, ``duplicates``, ``unexpected``, ``rls_violations``;
+- ``error_rate``: failed Data API statements / all statements;
+- ``refresh_pNN``, ``query_pNN{persona=…}``: statement latency (submit to last page).
+"""
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from hdrh.histogram import HdrHistogram
+
+__all__ = ["ThresholdError", "Threshold", "ThresholdResult", "parse_threshold", "evaluate"]
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
+}
+_UNITS = {"": 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "%": 0.01}
+_LINE = re.compile(
+    r"^\s*(?P<metric>[a-z_][a-z0-9_.]*)(?:\{(?P<labels>[^}]*)\})?\s*"
+    r"(?P<op><=|>=|==|!=|<|>)\s*(?P<number>-?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|%)?\s*$"
+)
+_PERCENTILE = re.compile(r"^(?P<base>[a-z0-9_]+?)_p(?P<q>\d+(?:\.\d+)?)$")
+
+
+class ThresholdError(ValueError):
+    """A threshold that cannot be parsed or names a metric the report does not have."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    text: str
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    op: str
+    limit: float
+
+    def holds(self, value: float) -> bool:
+        return _OPS[self.op](value, self.limit)
+
+
+@dataclass
+class ThresholdResult:
+    threshold: Threshold
+    value: float | None
+    ok: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"threshold": self.threshold.text, "value": self.value, "limit": self.threshold.limit,
+                "op": self.threshold.op, "ok": self.ok}
+
+
+def parse_threshold(text: str) -> Threshold:
+    match = _LINE.match(text)
+    if not match:
+        raise ThresholdError(f"threshold {text!r} is not '<metric> <op> <number>[ms|s|m|%]'")
+    labels: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in (match["labels"] or "").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ThresholdError(f"threshold {text!r}: label {part!r} is not key=value")
+        labels.append((key.strip(), value.strip().strip("\"'")))
+    limit = float(match["number"]) * _UNITS[match["unit"] or ""]
+    return Threshold(text=text.strip(), metric=match["metric"], labels=tuple(labels), op=match["op"], limit=limit)
+
+
+def _histogram_percentile(encoded: str | None, q: float) -> float | None:
+    if not encoded:
+        return None
+    return HdrHistogram.decode(encoded).get_value_at_percentile(q) / 1e6  # microseconds -> s
+
+
+def _statement_percentile(report: dict, kind: str, q: float, labels: dict[str, str]) -> float | None:
+    hists = report.get("latency_histograms", {})
+    persona = labels.get("persona")
+    key = f"{kind}:{persona}" if persona else kind
+    if key in hists:
+        return _histogram_percentile(hists[key], q)
+    stats = report.get("statements", {}).get(f"statement {kind}" + (f" {persona}" if persona else ""))
+    if stats and q in (50, 99):
+        return stats[f"p{int(q)}_ms"] / 1000.0
+    return None
+
+
+def metric_value(report: dict, metric: str, labels: dict[str, str]) -> float | None:
+    if metric in ("produced", "found", "lost", "duplicates", "unexpected"):
+        return report.get("audit", report).get(metric, report.get(metric))
+    if metric == "rls_violations":
+        return report.get("rls_violations", 0)
+    if metric == "error_rate":
+        stats = [s for name, s in report.get("statements", {}).items() if name.startswith("statement ")]
+        total = sum(s["requests"] for s in stats)
+        return sum(s["failures"] for s in stats) / total if total else 0.0
+    match = _PERCENTILE.match(metric)
+    if match:
+        base, q = match["base"], float(match["q"])
+        if base in ("e2e", "arrival"):
+            return _histogram_percentile(report.get("probe", {}).get(f"{base}_histogram"), q)
+        if base in ("refresh", "query", "probe"):
+            return _statement_percentile(report, base, q, labels)
+    raise ThresholdError(f"unknown metric {metric!r} in thresholds")
+
+
+def evaluate(report: dict, thresholds: list[str]) -> list[ThresholdResult]:
+    """Each threshold with its value and verdict; a missing value fails the threshold."""
+    results = []
+    for text in thresholds:
+        t = parse_threshold(text)
+        value = metric_value(report, t.metric, dict(t.labels))
+        results.append(ThresholdResult(t, value, value is not None and t.holds(value)))
+    return results

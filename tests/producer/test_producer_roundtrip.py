@@ -1,0 +1,132 @@
+"""Real round trips over loopback HTTP: run_producer and `python -m producer` against a
+Kinesis server (our emulator and moto), then read the stream back."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from producer import ProducerOptions, run_producer
+from producer_test_support import LOCAL_CREDENTIALS, REGION, read_all_records
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cli_env(**overrides: str | None) -> dict[str, str]:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+           "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def _run_cli(*args: str, timeout: float = 30, **env: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "producer", *args], cwd=REPO, env=_cli_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
+        kinesis_endpoint, kinesis_client, stream, tmp_path):
+    opts = ProducerOptions(stream_name=stream, endpoint_url=kinesis_endpoint, region=REGION,
+                           rate=300, total=150, duration_s=10, producer_id="rt", seed=4,
+                           ledger_path=tmp_path / "ledger.jsonl", **{
+                               "aws_access_key_id": LOCAL_CREDENTIALS["aws_access_key_id"],
+                               "aws_secret_access_key": LOCAL_CREDENTIALS["aws_secret_access_key"]})
+    result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=20))
+    assert (result.generated, result.sent, result.expired, result.rejected) == (150, 150, 0, 0)
+
+    ledger = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
+    stored = read_all_records(kinesis_client, stream)
+    stored_by_id = {orjson.loads(r["Data"])["event_id"]: r for r in stored}
+    assert len(stored) == 150 and len(ledger) == 150
+    for entry in ledger:
+        record = stored_by_id[entry["event_id"]]
+        assert (record["SequenceNumber"], record["ShardId"]) == (entry["sequence_number"], entry["shard_id"])
+        payload = orjson.loads(record["Data"])
+        assert (payload["seq"], payload["producer_id"], payload["produced_at"]) == \
+               (entry["seq"], "rt", entry["produced_at"])
+        assert record["PartitionKey"] == entry["event_id"]
+    assert len({r["ShardId"] for r in stored}) == 2  # random partition keys spread over shards
+
+
+def test_cli_prints_one_line_summary_and_exits_0_when_stream_exists(local_kinesis_endpoint, local_stream, tmp_path):
+    ledger = tmp_path / "out" / "ledger.jsonl"
+    proc = _run_cli("--stream", local_stream, "--endpoint-url", local_kinesis_endpoint, "--rate", "100",
+                    "--duration", "1", "--ledger", str(ledger), "--metrics-port", "0")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1 and "generated=100 sent=100 expired=0 rejected=0" in lines[0]
+    summary = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    assert (summary["sent"], summary["done"]) == (100, True)
+    assert len(ledger.read_bytes().splitlines()) == 100
+
+
+def test_cli_exits_3_with_one_line_naming_the_stream_when_stream_unknown(local_kinesis_endpoint):
+    proc = _run_cli("--stream", "no-such-stream", "--endpoint-url", local_kinesis_endpoint, "--duration", "1")
+    assert proc.returncode == 3
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "'no-such-stream' not found" in proc.stderr
+
+
+def test_cli_exits_3_with_one_line_when_endpoint_unreachable():
+    url = f"http://127.0.0.1:{_free_port()}"
+    proc = _run_cli("--stream", "s", "--endpoint-url", url, "--duration", "1")
+    assert proc.returncode == 3
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "cannot reach Kinesis" in proc.stderr and url in proc.stderr
+
+
+def test_cli_exits_with_one_line_error_when_region_or_credentials_missing(local_kinesis_endpoint):
+    no_region = _run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint, AWS_DEFAULT_REGION=None)
+    assert no_region.returncode == 2
+    assert no_region.stderr.strip() == "producer: error: no AWS region: pass --region or set AWS_DEFAULT_REGION"
+    no_keys = _run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint,
+                       AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
+    assert no_keys.returncode == 3
+    assert len(no_keys.stderr.strip().splitlines()) == 1 and "credentials" in no_keys.stderr
+
+
+def test_cli_exits_2_with_one_line_when_flags_are_bad():
+    for args in (["--rate", "fast", "--stream", "s"], ["--stream", "s", "--rate", "-5"], ["--bogus"]):
+        proc = _run_cli(*args)
+        assert proc.returncode == 2, args
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert proc.stderr.startswith("producer: error:")
+
+
+def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint, local_stream, tmp_path):
+    import signal
+    import time
+
+    ledger = tmp_path / "ledger.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "producer", "--stream", local_stream, "--endpoint-url",
+                             local_kinesis_endpoint, "--rate", "200", "--duration", "60", "--ledger", str(ledger)],
+                            cwd=REPO, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while not (ledger.exists() and ledger.stat().st_size > 0):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    summary = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    assert summary["done"] is True and 0 < summary["generated"] < 12_000
+    assert summary["sent"] == summary["generated"] == len(ledger.read_bytes().splitlines())
+    assert out.count("\n") == 1

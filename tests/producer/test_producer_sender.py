@@ -1,0 +1,150 @@
+"""PutRecords outcomes: retry only failed records, TTL expiry, oversize rejection,
+whole-call errors, fatal target errors. Fake client, no network."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from prometheus_client import REGISTRY
+
+from producer.ledger import LedgerWriter
+from producer.records import GeneratedRecord, RandomUserRecords
+from producer.sender import MIB, KinesisBatchSender, OutcomeTally, TargetError, split_batches
+from producer_test_support import FakeKinesis, client_error
+
+GEN = RandomUserRecords("p0", seed=1, run_id="t")
+
+
+def _records(n: int, produced_at: float | None = None) -> list[GeneratedRecord]:
+    now = time.time() if produced_at is None else produced_at
+    return [GEN.generate(i, now) for i in range(n)]
+
+
+def _sender(client, tally, **kw) -> KinesisBatchSender:
+    kw.setdefault("backoff_base_s", 0.001)
+    return KinesisBatchSender(client, "s", "p0", tally, **kw)
+
+
+def _counter(outcome: str) -> float:
+    return REGISTRY.get_sample_value("streamload_producer_records_total", {"outcome": outcome}) or 0.0
+
+
+def test_sender_resends_only_failed_records_when_put_partially_fails(tmp_path):
+    records = _records(10)
+    failing = {records[2].event_id, records[7].event_id, records[9].event_id}
+
+    def script(index, keys):
+        if index == 0:
+            return ["ProvisionedThroughputExceededException" if k in failing else None for k in keys]
+        if index == 1:  # second attempt: one still fails, with the other retryable code
+            return ["InternalFailure" if k == records[9].event_id else None for k in keys]
+        return [None] * len(keys)
+
+    client, tally = FakeKinesis(script), OutcomeTally(generated=10)
+    sent_before = _counter("sent")
+    with LedgerWriter(tmp_path / "ledger.jsonl") as ledger:
+        asyncio.run(_sender(client, tally, ledger=ledger).send(records))
+    assert [sorted(c) for c in client.calls] == [sorted(r.event_id for r in records),
+                                                 sorted(failing), [records[9].event_id]]
+    assert (tally.sent, tally.expired, tally.rejected) == (10, 0, 0)
+    assert (tally.retried, tally.throttled) == (4, 3)
+    lines = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
+    assert sorted(line["event_id"] for line in lines) == sorted(r.event_id for r in records)
+    assert set(lines[0]) == {"event_id", "producer_id", "seq", "shard_id", "sequence_number",
+                             "produced_at", "acked_at"}
+    assert all(line["acked_at"] >= line["produced_at"] for line in lines)
+    assert _counter("sent") - sent_before == 10
+
+
+def test_sender_expires_records_when_throttled_past_ttl():
+    client = FakeKinesis(lambda i, keys: ["ProvisionedThroughputExceededException"] * len(keys))
+    tally = OutcomeTally(generated=5)
+    started = time.monotonic()
+    asyncio.run(_sender(client, tally, record_ttl_s=0.3, backoff_max_s=0.05).send(_records(5)))
+    assert time.monotonic() - started < 10.0  # gave up instead of retrying forever
+    assert (tally.sent, tally.expired, tally.rejected) == (0, 5, 0)
+    assert len(client.calls) >= 2
+
+
+def test_sender_expires_without_calling_when_records_already_past_ttl():
+    client, tally = FakeKinesis(), OutcomeTally(generated=3)
+    asyncio.run(_sender(client, tally, record_ttl_s=1.0).send(_records(3, time.time() - 5)))
+    assert client.calls == []
+    assert tally.expired == 3
+
+
+def test_sender_rejects_oversize_record_without_sending_it_when_over_limit():
+    records = _records(3)
+    huge = GeneratedRecord("p0-t-huge", 99, time.time(), b"x" * (MIB - 5))  # + 9-byte key > 1 MiB
+    client, tally = FakeKinesis(), OutcomeTally(generated=4)
+    rejected_before = _counter("rejected")
+    asyncio.run(_sender(client, tally).send([records[0], huge, records[1], records[2]]))
+    assert client.calls == [[r.event_id for r in records]]
+    assert (tally.sent, tally.expired, tally.rejected) == (3, 0, 1)
+    assert tally.rejected_reasons == {"oversize": 1}
+    assert _counter("rejected") - rejected_before == 1
+
+
+def test_sender_rejects_records_when_kinesis_returns_non_retryable_record_error():
+    client = FakeKinesis(lambda i, keys: ["ValidationException"] + [None] * (len(keys) - 1))
+    tally = OutcomeTally(generated=4)
+    asyncio.run(_sender(client, tally).send(_records(4)))
+    assert len(client.calls) == 1
+    assert (tally.sent, tally.rejected, tally.rejected_reasons) == (3, 1, {"ValidationException": 1})
+
+
+@pytest.mark.parametrize("error", [
+    client_error("ThrottlingException"),
+    client_error("InternalFailure", status=500),
+    EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+])
+def test_sender_retries_whole_batch_when_call_fails_transiently(error):
+    def script(index, keys):
+        if index == 0:
+            raise error
+        return [None] * len(keys)
+
+    client, tally = FakeKinesis(script), OutcomeTally(generated=6)
+    asyncio.run(_sender(client, tally).send(_records(6)))
+    assert len(client.calls) == 2 and client.calls[0] == client.calls[1]
+    assert (tally.sent, tally.retried) == (6, 6)
+
+
+@pytest.mark.parametrize("code", ["ResourceNotFoundException", "UnrecognizedClientException",
+                                  "AccessDeniedException"])
+def test_sender_raises_target_error_when_target_refuses_all_calls(code):
+    def script(index, keys):
+        raise client_error(code)
+
+    client, tally = FakeKinesis(script), OutcomeTally(generated=2)
+    with pytest.raises(TargetError, match=code.replace("ResourceNotFoundException", "not found")):
+        asyncio.run(_sender(client, tally).send(_records(2)))
+    assert len(client.calls) == 1
+    assert tally.finished == 2
+
+
+def test_sender_stops_retrying_when_aborted():
+    async def scenario():
+        abort = asyncio.Event()
+        client = FakeKinesis(lambda i, keys: ["ProvisionedThroughputExceededException"] * len(keys))
+        tally = OutcomeTally(generated=3)
+        sender = _sender(client, tally, abort=abort, backoff_base_s=10, backoff_max_s=10)
+        asyncio.get_running_loop().call_later(0.1, abort.set)
+        await asyncio.wait_for(sender.send(_records(3)), timeout=2)
+        return tally
+
+    assert asyncio.run(scenario()).expired == 3
+
+
+def test_split_batches_respects_record_and_byte_limits_when_splitting():
+    records = _records(1200)
+    by_count = list(split_batches(records, max_records=500))
+    assert [len(b) for b in by_count] == [500, 500, 200]
+    limit = 4000  # about three ~1.2 KB records
+    by_bytes = list(split_batches(records[:10], max_bytes=limit))
+    assert len(by_bytes) >= 3
+    assert all(sum(len(r.data) + len(r.event_id) for r in b) <= limit for b in by_bytes)
+    assert [r for b in by_bytes for r in b] == records[:10]
