@@ -11,8 +11,8 @@ process, and renews them before they expire:
 
 Every result is checked against the persona's allowed regions and columns; a foreign row
 or column increments ``streamload_rls_violations_total{persona}``, fails the Locust
-request and is written to the per-process persona report (``read_persona_reports`` merges
-them for the run report; any violation fails the run).
+request and is written to the per-process persona report (``loadtest/persona_report.py``:
+the orchestrator merges those into the run report; any violation fails the run).
 
 Only ``PersonaQueryUser`` and ``persona_user_classes`` need Locust: they are built on first
 access (module ``__getattr__``), so the orchestrator and tests import the rest of this
@@ -20,13 +20,9 @@ module without gevent's monkey-patching.
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,20 +32,20 @@ from loadtest import metrics
 from loadtest.client import DataApiClient, StatementError
 from loadtest.persona_auth import (PersonaAuthError, PersonaCredentials, PersonaSessions,  # noqa: F401 (re-exported)
                                    obtain_persona_credentials)
+from loadtest.persona_report import (PersonaRecorder, persona_report_path,  # noqa: F401 (re-exported)
+                                     read_persona_reports)
 from streamload.config import RedshiftConfig
 
 __all__ = ["PersonasConfig", "PersonaAuthError", "PersonaCredentials", "obtain_persona_credentials",
            "PersonaSessions", "RowCheck", "check_result", "PersonaRecorder", "PersonaQueryRunner",
-           "read_persona_reports", "persona_report_path"]
+           "read_persona_reports", "persona_report_path", "init_rls_series"]
 # Also public, but built lazily and so not in __all__ (a star import must not pull in
 # Locust): PersonaQueryUser, persona_user_classes.
 
 log = logging.getLogger("streamload.loadtest.personas")
 
-PERSONA_REPORT_ENV = "STREAMLOAD_PERSONA_REPORT"
 
-
-# -- checks and the record of them --------------------------------------------------------
+# -- checks ------------------------------------------------------------------
 
 @dataclass
 class RowCheck:
@@ -94,98 +90,11 @@ def check_result(persona: Persona, columns: list[str], rows: list[list[Any]]) ->
     return check
 
 
-@dataclass
-class _PersonaTally:
-    queries: int = 0
-    failed_queries: int = 0
-    rows_checked: int = 0
-    violations: int = 0
-    foreign_rows: int = 0
-    foreign_regions: dict[str, int] = field(default_factory=dict)
-    foreign_columns: list[str] = field(default_factory=list)
-    column_probes: int = 0
-    column_denials: int = 0
-    auth_errors: list[str] = field(default_factory=list)
-    credential_renewals: int = 0
-    first_violation: str | None = None
-
-
-class PersonaRecorder:
-    """What every persona saw in this process; written as JSON for the run report."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.tallies: dict[str, _PersonaTally] = {}
-
-    def _tally(self, persona: str) -> _PersonaTally:
-        return self.tallies.setdefault(persona, _PersonaTally())
-
-    def query(self, persona: str, check: RowCheck | None, sql: str = "") -> None:
-        with self._lock:
-            tally = self._tally(persona)
-            tally.queries += 1
-            if check is None or check.problem:
-                tally.failed_queries += 1
-                return
-            tally.rows_checked += check.rows
-            if check.violations:
-                tally.violations += check.violations
-                tally.foreign_rows += check.foreign_rows
-                for region, n in check.foreign_regions.items():
-                    tally.foreign_regions[region] = tally.foreign_regions.get(region, 0) + n
-                tally.foreign_columns = sorted(set(tally.foreign_columns) | set(check.foreign_columns))
-                tally.first_violation = tally.first_violation or f"{check.describe()} from: {sql}"
-
-    def column_probe(self, persona: str, denied: bool) -> None:
-        with self._lock:
-            tally = self._tally(persona)
-            tally.column_probes += 1
-            tally.column_denials += denied
-
-    def auth_error(self, persona: str, message: str) -> None:
-        with self._lock:
-            errors = self._tally(persona).auth_errors
-            if message not in errors:
-                errors.append(message)
-
-    def renewals(self, persona: str, count: int) -> None:
-        with self._lock:
-            self._tally(persona).credential_renewals = count
-
-    def to_json(self) -> dict[str, Any]:
-        with self._lock:
-            personas = {name: vars(t).copy() for name, t in sorted(self.tallies.items())}
-        return {"rls_violations": sum(t["violations"] for t in personas.values()), "personas": personas}
-
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        tmp.replace(path)
-
-
-def read_persona_reports(paths: list[Path]) -> dict[str, Any]:
-    """Merge per-process persona reports (Locust workers) into the run report's section."""
-    merged: dict[str, dict[str, Any]] = {}
-    for path in paths:
-        for name, t in json.loads(Path(path).read_text()).get("personas", {}).items():
-            into = merged.setdefault(name, vars(_PersonaTally()).copy())
-            for key in ("queries", "failed_queries", "rows_checked", "violations", "foreign_rows",
-                        "column_probes", "column_denials", "credential_renewals"):
-                into[key] += t.get(key, 0)
-            for region, n in t.get("foreign_regions", {}).items():
-                into["foreign_regions"][region] = into["foreign_regions"].get(region, 0) + n
-            into["foreign_columns"] = sorted(set(into["foreign_columns"]) | set(t.get("foreign_columns", [])))
-            into["auth_errors"] += [e for e in t.get("auth_errors", []) if e not in into["auth_errors"]]
-            into["first_violation"] = into["first_violation"] or t.get("first_violation")
-    return {"rls_violations": sum(t["violations"] for t in merged.values()), "personas": merged}
-
-
-def persona_report_path(plan) -> Path | None:
-    """Where this process writes its persona report: ``$STREAMLOAD_PERSONA_REPORT`` (a
-    directory), else ``personas/`` beside the probe report; one file per process."""
-    base = os.environ.get(PERSONA_REPORT_ENV) or (str(Path(plan.probe_out).parent / "personas") if plan.probe_out else "")
-    return Path(base) / f"personas-{os.getpid()}.json" if base else None
+def init_rls_series(cfg: PersonasConfig) -> None:
+    """Create ``streamload_rls_violations_total{persona}`` at 0 for every configured persona,
+    so dashboards and the RLS alert read "0 violations" from the start, not "no data"."""
+    for persona in cfg.all_personas:
+        metrics.RLS_VIOLATIONS.labels(persona=persona.name)
 
 
 # -- one persona's queries --------------------------------------------------------------
@@ -245,9 +154,10 @@ class PersonaQueryRunner:
         name = f"persona {self.persona.name}"
         hold = _HeldStatementEvent(self._fire)
         started = time.perf_counter()
-        outcome, check = "failed", None
+        outcome, check, seconds = "failed", None, None
         try:
             result = self._execute(self.query_sql, name, hold)
+            seconds = time.perf_counter() - started
         except PersonaAuthError:
             return None
         except (StatementError, ClientError, BotoCoreError) as exc:
@@ -268,7 +178,7 @@ class PersonaQueryRunner:
         finally:
             metrics.QUERY_SECONDS.labels(persona=self.persona.name, outcome=outcome).observe(
                 time.perf_counter() - started)
-        self.recorder.query(self.persona.name, check, self.query_sql)
+        self.recorder.query(self.persona.name, check, self.query_sql, seconds)
         return check
 
     def column_probe(self) -> RowCheck | None:
@@ -364,7 +274,7 @@ def _build_locust_users() -> dict[str, Any]:
             return []
         return [type(f"PersonaQueryUser_{p.name}", (PersonaQueryUser,),
                      {"persona_name": p.name, "fixed_count": cfg.users_per_persona, "abstract": False})
-                for p in cfg.personas]
+                for p in cfg.all_personas]
 
     @events.quitting.add_listener
     def _write_persona_report(environment, **_kw) -> None:

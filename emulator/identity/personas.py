@@ -106,19 +106,40 @@ class PersonasConfig(BaseModel):
     auth_retry_s: float = Field(30.0, gt=0)
     users_per_persona: int = Field(1, ge=0)
     query_interval_s: float = Field(1.0, ge=0)
-    table: str = "sales"
+    table: str = Field("sales", pattern=r"^[A-Za-z_][\w.]*$")
     query_sql: str = "SELECT {columns} FROM {table}"
+    # Before the run, create the table, roles and RLS policies (scripts/sales/setup_local.sql,
+    # or setup_sql) and load seed_rows rows if the table is empty. Against AWS an admin
+    # usually does this once instead (scripts/sales/setup_aws.md): set setup = false.
+    setup: bool = True
+    setup_sql: Path | None = None
+    seed_rows: int = Field(300, ge=0)
+    seed: int = 7
     # Also ask, now and then, for a column the persona must not see, expecting a denial.
     column_probe: bool = True
     personas: list[Persona] = Field(default_factory=default_personas)
+    # Added to ``personas``, so a config can name its own without restating the four defaults.
+    extra: list[Persona] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> "PersonasConfig":
-        check_unique_personas(self.personas)
+        check_unique_personas(self.all_personas)
         return self
 
+    @property
+    def all_personas(self) -> list[Persona]:
+        """Every persona of the run: ``personas`` then ``extra``."""
+        return [*self.personas, *self.extra]
+
+    @field_validator("setup_sql")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     def persona(self, name: str) -> Persona:
-        for persona in self.personas:
+        for persona in self.all_personas:
             if persona.name == name:
                 return persona
         raise KeyError(name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["CallerIdentity", "IdentityRegistry"]
 
@@ -42,6 +43,9 @@ class CallerIdentity:
 class IdentityRegistry:
     _sessions: dict[str, tuple[CallerIdentity, str, str | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The local IAM's roles for Redshift IAM_ROLE chains (emulator.redshift_data.role_chain.IamRoleCatalog);
+    # None: streaming REFRESH checks no role chain.
+    iam: Any = None
 
     def register(self, identity: CallerIdentity, secret_access_key: str, session_token: str | None) -> None:
         with self._lock:
