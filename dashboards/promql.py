@@ -51,6 +51,7 @@ HISTOGRAMS: dict[str, tuple[str, ...]] = {
     "streamload_refresh_seconds": (),
     "streamload_query_seconds": ("persona",),
     "streamload_dataapi_phase_seconds": ("phase",),
+    "streamload_e2e_stage_seconds": ("stage",),
 }
 
 

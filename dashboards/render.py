@@ -18,12 +18,8 @@ from dashboards.promql import E2E_P99_SLO_SECONDS, bucket_rate, quantile
 __all__ = ["render_e2e_dashboard", "main"]
 
 E2E = "streamload_e2e_latency_seconds"
-STAGES = (
-    ("put (PutRecords)", "streamload_producer_put_seconds"),
-    ("refresh statement", "streamload_refresh_seconds"),
-    ("query statement", "streamload_query_seconds"),
-    ("end-to-end", E2E),
-)
+STAGE_HISTOGRAM = "streamload_e2e_stage_seconds"
+STAGES = ("put", "arrival", "refresh_lag", "visibility")
 
 
 def _series(result: list[dict]) -> list[tuple[dict, list[float], list[float]]]:
@@ -80,8 +76,10 @@ def render_e2e_dashboard(client: PrometheusClient, run_id: str, start: float, en
 
     for ax, q in ((axes[1][0], "0.5"), (axes[1][1], "0.99")):
         ax.set_title(f"Stage decomposition (p{float(q) * 100:g})")
-        for label, histogram in STAGES:
-            expr = f'max({quantile(histogram)}{{run_id="{run_id}", quantile="{q}"}})'
+        exprs = [(stage, f'max({quantile(STAGE_HISTOGRAM)}{{run_id="{run_id}", stage="{stage}", quantile="{q}"}})')
+                 for stage in STAGES]
+        exprs.append(("end-to-end", f'max({quantile(E2E)}{{run_id="{run_id}", quantile="{q}"}})'))
+        for label, expr in exprs:
             for _metric, ts, vs in _series(client.query_range(expr, start, end, step)):
                 ax.plot([t - origin for t in ts], vs, label=label)
         ax.set_yscale("log")

@@ -6,13 +6,21 @@ on ``streamload_run_info``.
 """
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+import threading
+from http.server import ThreadingHTTPServer
+from typing import Callable
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.exposition import MetricsHandler
 
 __all__ = [
     "E2E_LATENCY",
     "REFRESH_SECONDS",
     "QUERY_SECONDS",
     "DATAAPI_PHASE_SECONDS",
+    "E2E_STAGE_SECONDS",
+    "E2E_STAGES",
+    "OPEN_MODEL_STARTS",
     "STATEMENTS",
     "RECORDS_FOUND",
     "RECORDS_PENDING",
@@ -21,6 +29,9 @@ __all__ = [
     "RLS_VIOLATIONS",
     "RUN_INFO",
     "serve_metrics",
+    "scrape_count",
+    "final_counts_registry",
+    "serve_final_counts",
 ]
 
 # From 10 ms to 10 min: end-to-end latency through a refresh cycle can reach minutes.
@@ -49,11 +60,35 @@ QUERY_SECONDS = Histogram(
 )
 DATAAPI_PHASE_SECONDS = Histogram(
     "dataapi_phase_seconds",
-    "Duration of each Data API phase of a statement: submit, wait (until FINISHED), fetch.",
+    "Duration of each Data API phase of a statement: submit, queue (until STARTED), execution "
+    "(the server's Duration), fetch.",
     ["phase"],
     namespace="streamload",
     buckets=STATEMENT_BUCKETS,
 )
+# Per-record stages of end-to-end latency (loadtest/decomposition.py). arrival + refresh_lag
+# + visibility = end-to-end for every record; put overlaps arrival (the ack follows arrival).
+E2E_STAGES = ("put", "arrival", "refresh_lag", "visibility")
+E2E_STAGE_SECONDS = Histogram(
+    "e2e_stage_seconds",
+    "Per-record stages of end-to-end latency: put (acked_at - produced_at), arrival "
+    "(approximate_arrival_timestamp - produced_at), refresh_lag (refresh_time - arrival), "
+    "visibility (first seen by a query - refresh_time).",
+    ["stage"],
+    namespace="streamload",
+    buckets=E2E_BUCKETS,
+)
+for _stage in E2E_STAGES:  # every stage exported from the start: "none yet" is 0, not no data
+    E2E_STAGE_SECONDS.labels(stage=_stage)
+OPEN_MODEL_STARTS = Counter(
+    "open_model_starts_total",
+    "Open-model query arrivals by outcome: on_time, late (started after the tolerance) or "
+    "dropped (no concurrency slot free within the bound). Zero in closed-model runs.",
+    ["outcome"],
+    namespace="streamload",
+)
+for _outcome in ("on_time", "late", "dropped"):
+    OPEN_MODEL_STARTS.labels(outcome=_outcome)
 STATEMENTS = Counter(
     "statements_total",
     "Data API statements by kind (refresh, query, probe) and outcome (ok, failed).",
@@ -89,7 +124,84 @@ RLS_VIOLATIONS = Counter(
 RUN_INFO = Info("run", "The run this process belongs to.", namespace="streamload")
 
 
+_DOCS = {
+    "records_lost": RECORDS_LOST._documentation,
+    "records_duplicated": RECORDS_DUPLICATED._documentation,
+    "records_found": RECORDS_FOUND._documentation,
+}
+
+
+class _ScrapeCounter:
+    """How many times this process's /metrics endpoint answered."""
+
+    count = 0
+    _lock = threading.Lock()
+
+    @classmethod
+    def add(cls) -> None:
+        with cls._lock:
+            cls.count += 1
+
+
+def scrape_count() -> int:
+    """Scrapes this process's endpoint has answered (0: nobody scrapes this run)."""
+    return _ScrapeCounter.count
+
+
+def _handler(registry: CollectorRegistry, on_scrape: Callable[[], None]):
+    base = MetricsHandler.factory(registry)
+
+    class CountingHandler(base):  # type: ignore[misc, valid-type]
+        def do_GET(self) -> None:
+            super().do_GET()
+            on_scrape()
+
+        def log_message(self, *args) -> None:  # no access log on stderr
+            return None
+
+    return CountingHandler
+
+
+def _start_server(port: int, host: str, registry: CollectorRegistry, on_scrape: Callable[[], None]):
+    server = ThreadingHTTPServer((host, port), _handler(registry, on_scrape))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="streamload-metrics", daemon=True)
+    thread.start()
+    return server, thread
+
+
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
-    """Expose /metrics on loopback; port 0 disables the endpoint."""
+    """Expose /metrics on loopback, counting scrapes; port 0 disables the endpoint."""
     if port:
-        start_http_server(port, addr=host)
+        _start_server(port, host, REGISTRY, _ScrapeCounter.add)
+
+
+def final_counts_registry(run_id: str, stream: str, found: int, lost: int, duplicated: int) -> CollectorRegistry:
+    """The audit's verdict as the load-test job's series (same names and help as above)."""
+    registry = CollectorRegistry()
+    Info("run", RUN_INFO._documentation, namespace="streamload", registry=registry).info(
+        {"run_id": run_id, "stream": stream})
+    for name, value in (("records_found", found), ("records_lost", lost), ("records_duplicated", duplicated)):
+        Counter(name, _DOCS[name], namespace="streamload", registry=registry).inc(max(value, 0))
+    return registry
+
+
+def serve_final_counts(registry: CollectorRegistry, port: int, timeout_s: float, host: str = "127.0.0.1") -> int:
+    """Serve ``registry`` on ``port`` until it has been scraped once, or ``timeout_s`` passes.
+
+    The load test's processes have quit by the time the audit is known; the orchestrator
+    takes over their port so Prometheus's next scrape records the final lost/duplicated
+    counts. Returns the number of scrapes answered (0: timed out, or the port was taken).
+    """
+    scraped = threading.Event()
+    try:
+        server, thread = _start_server(port, host, registry, scraped.set)
+    except OSError:
+        return 0
+    try:
+        scraped.wait(timeout_s)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    return int(scraped.is_set())

@@ -5,6 +5,11 @@ Every record carries ``event_id`` and ``produced_at`` (its intended send time), 
 probe needs nothing from the producer to measure latency; it reads the producer's ledger
 (JSONL, growing) only to know what is still missing and when everything has arrived.
 
+Each record seen is also split into stages (``loadtest/decomposition.py``): the probe
+reads ``approximate_arrival_timestamp`` with it, the ledger's ``acked_at`` gives the put
+stage, and ``SYS_MV_REFRESH_HISTORY`` the refresh that made it visible. A record waits in
+``pending_refresh`` until the history shows that refresh.
+
 Rows reach the view out of arrival order (a refresh reads shards one after another), so
 each probe query re-reads ``slack_s`` of history behind the newest arrival already seen;
 rows seen again are recognised by ``event_id`` and do not count twice.
@@ -22,12 +27,20 @@ from typing import Any, Iterable
 import orjson
 from hdrh.histogram import HdrHistogram
 
+from loadtest.decomposition import (
+    DIGITS,
+    HIGHEST_US,
+    LOWEST_US,
+    RecordStages,
+    RefreshTimeline,
+    StageHistograms,
+    decompose,
+)
+
 __all__ = ["LedgerFollower", "ProbeState", "new_latency_histogram", "parse_redshift_timestamp"]
 
-# Microsecond resolution, up to one hour, 3 significant digits.
-HIST_LOWEST_US = 1
-HIST_HIGHEST_US = 3_600_000_000
-HIST_DIGITS = 3
+# Microsecond resolution, up to one hour, 3 significant digits (shared with the stages).
+HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS = LOWEST_US, HIGHEST_US, DIGITS
 
 
 def new_latency_histogram() -> HdrHistogram:
@@ -60,9 +73,12 @@ class LedgerFollower:
 
     ledger_paths: list[Path]
     expected: dict[str, float] = field(default_factory=dict)  # event_id -> produced_at
+    acked: dict[str, float] = field(default_factory=dict)  # event_id -> acked_at
     _offsets: dict[Path, int] = field(default_factory=dict)
 
-    def poll(self) -> None:
+    def poll(self) -> list[tuple[str, float, float | None]]:
+        """Read what the ledgers gained; returns the new (event_id, produced_at, acked_at)."""
+        new: list[tuple[str, float, float | None]] = []
         for path in self.ledger_paths:
             if not path.exists():
                 continue
@@ -74,8 +90,14 @@ class LedgerFollower:
             for line in data[:end].splitlines():
                 if line.strip():
                     rec = orjson.loads(line)
-                    self.expected[rec["event_id"]] = float(rec["produced_at"])
+                    event_id, produced = rec["event_id"], float(rec["produced_at"])
+                    acked = float(rec["acked_at"]) if rec.get("acked_at") else None
+                    self.expected[event_id] = produced
+                    if acked is not None:
+                        self.acked[event_id] = acked
+                    new.append((event_id, produced, acked))
             self._offsets[path] = self._offsets.get(path, 0) + end
+        return new
 
     def summaries(self) -> list[dict[str, Any]]:
         out = []
@@ -102,6 +124,10 @@ class ProbeState:
     newest_arrival: float = 0.0
     e2e: HdrHistogram = field(default_factory=new_latency_histogram)
     arrival: HdrHistogram = field(default_factory=new_latency_histogram)
+    stages: StageHistograms = field(default_factory=StageHistograms)
+    refreshes: RefreshTimeline = field(default_factory=RefreshTimeline)
+    # (produced_at, arrival, seen_at) of records seen whose refresh is not in the history yet
+    pending_refresh: list[tuple[float, float, float]] = field(default_factory=list)
     # (produced_at - run start, e2e latency) pairs for "latency over time" plots; reservoir
     # sampled so a long run keeps a bounded, unbiased sample.
     samples: list[tuple[float, float]] = field(default_factory=list)
@@ -119,12 +145,56 @@ class ProbeState:
             sql += f" WHERE approximate_arrival_timestamp >= '{since}'"
         return sql
 
-    def observe(self, rows: Iterable[list[Any]], seen_at: float | None = None) -> list[float]:
-        """Take one probe result; return the e2e latencies (s) of records seen first now."""
+    def refresh_history_sql(self, mv: str) -> str:
+        """Refreshes of ``mv`` that brought rows in, newer than the last one known."""
+        name = mv.split(".")[-1].strip('"')
+        since = self.refreshes.latest / 1e6 if self.refreshes.latest else self.run_started_at - 60
+        return (
+            "SELECT end_time FROM SYS_MV_REFRESH_HISTORY "
+            f"WHERE mv_name = '{name}' AND end_time > '{format_redshift_timestamp(since)}' "
+            "AND (status LIKE 'Refresh%updated%' OR status LIKE 'Refresh%recomputed%') "
+            "AND status NOT LIKE '%no new data%' ORDER BY end_time"
+        )
+
+    def observe_refreshes(self, rows: Iterable[list[Any]]) -> list[RecordStages]:
+        """Take refresh end times; return the full stages of records now credited to one."""
+        for (end_text, *_rest) in rows:
+            if end_text:
+                self.refreshes.add(parse_redshift_timestamp(end_text))
+        resolved, waiting = [], []
+        for produced, arrival, seen_at in self.pending_refresh:
+            refresh_at = self.refreshes.ingesting_refresh(arrival)
+            if refresh_at is None:
+                waiting.append((produced, arrival, seen_at))
+                continue
+            stages = decompose(produced, seen_at, arrival_at=arrival, refresh_at=refresh_at)
+            self.stages.record("refresh_lag", stages.refresh_lag)
+            self.stages.record("visibility", stages.visibility)
+            resolved.append(stages)
+        self.pending_refresh = waiting
+        return resolved
+
+    def observe_ledger(self, records: Iterable[tuple[str, float, float | None]]) -> list[int]:
+        """Record the put stage of newly acknowledged records; returns those put times (us)."""
+        puts = []
+        for _event_id, produced, acked in records:
+            if acked is not None and produced >= self.run_started_at - 1.0:
+                stages = decompose(produced, produced, acked_at=acked)
+                self.stages.record("put", stages.put)
+                puts.append(stages.put)
+        return puts
+
+    def observe(self, rows: Iterable[list[Any]], seen_at: float | None = None) -> list[RecordStages]:
+        """Take one probe result; return the stages of the records seen first now.
+
+        Rows are (event_id, produced_at, approximate_arrival_timestamp). The refresh stages
+        follow from ``observe_refreshes``.
+        """
         seen_at = time.time() if seen_at is None else seen_at
         copies: dict[str, int] = {}
-        new_latencies: list[float] = []
-        for event_id, produced_at, arrival_text in rows:
+        new: list[RecordStages] = []
+        for row in rows:
+            event_id, produced_at, arrival_text = row[0], row[1], row[2]
             event_id = _super_text(event_id)
             produced = _super_text(produced_at)
             if not isinstance(event_id, str) or not isinstance(produced, (int, float)):
@@ -137,16 +207,20 @@ class ProbeState:
             if event_id in self.first_seen:
                 continue
             self.first_seen[event_id] = seen_at
-            latency = max(seen_at - produced, 0.0)
-            new_latencies.append(latency)
-            self.e2e.record_value(max(int(latency * 1e6), HIST_LOWEST_US))
-            self._sample(produced - self.run_started_at, latency)
+            stages = decompose(produced, seen_at, arrival_at=arrival or None)
+            new.append(stages)
+            self.stages.record_stages(stages, skip=("put",))  # put comes from the ledger
             if arrival:
-                self.arrival.record_value(max(int((arrival - produced) * 1e6), HIST_LOWEST_US))
+                self.pending_refresh.append((produced, arrival, seen_at))
+            latency = max(stages.total / 1e6, 0.0)
+            self.e2e.record_value(max(stages.total, HIST_LOWEST_US))
+            self._sample(produced - self.run_started_at, latency)
+            if stages.arrival is not None:
+                self.arrival.record_value(max(stages.arrival, HIST_LOWEST_US))
         for event_id, n in copies.items():
             if n > self.max_copies.get(event_id, 1):
                 self.max_copies[event_id] = n
-        return new_latencies
+        return new
 
     def _sample(self, at: float, latency: float) -> None:
         self._sampled += 1
@@ -182,4 +256,6 @@ class ProbeState:
             "e2e_histogram": self.e2e.encode().decode() if self.e2e.get_total_count() else None,
             "arrival_histogram": self.arrival.encode().decode() if self.arrival.get_total_count() else None,
             "latency_samples": sorted(self.samples),
+            "stages": self.stages.to_json(),
+            "stages_without_refresh": len(self.pending_refresh),
         }

@@ -1,5 +1,9 @@
 """Locust users that drive the Data API: refresh, query, probe.
 
+Queries follow Locust's closed model by default; with ``[load] query_model = "open"`` the
+query classes are not Locust users but open-model arrivals (``loadtest/open_model.py``)
+started on every load-generating process (standalone or worker, never the master).
+
 Import this module only from a Locust process (``loadtest/locustfile.py``): Locust
 monkey-patches the standard library with gevent, and must be imported before boto3.
 """
@@ -9,15 +13,17 @@ import locust  # noqa: F401  (must precede boto3: gevent monkey-patching)
 import json
 import logging
 import os
+import random
 import time
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 from locust import User, constant, events, task
-from locust.runners import LocalRunner
+from locust.runners import LocalRunner, MasterRunner
 
 from loadtest import metrics
-from loadtest.client import DataApiClient, StatementError, make_boto3_client
+from loadtest.client import DataApiClient, StatementError, make_boto3_client, poll_rule
+from loadtest.open_model import ArrivalSchedule, OpenModelExecutor, split_rates
 from loadtest.probe import HIST_LOWEST_US, LedgerFollower, ProbeState, new_latency_histogram
 from streamload.runplan import RunPlan
 
@@ -39,7 +45,11 @@ class RunContext:
         # 0 for a single Locust process or the master; 1..N for workers (set by the orchestrator).
         self.index = int(os.environ.get(PROCESS_INDEX_ENV, "0"))
         self.statement_histograms: dict[str, HdrHistogram] = {}
-        users = self.cfg.load.refresh_users + self.cfg.load.query_users + 1
+        self.poll_error = new_latency_histogram()  # per statement: how late its finish was seen
+        self.open_executors: dict[str, OpenModelExecutor] = {}
+        load = self.cfg.load
+        open_slots = load.open_max_concurrency * 2 if load.query_model == "open" else 0
+        users = load.refresh_users + load.query_users + 1 + open_slots
         self.boto = make_boto3_client(self.cfg.target, max_pool_connections=max(10, users * 2))
         self.mv = self.cfg.redshift.materialized_view
         self.ledger = LedgerFollower([Path(p) for p in plan.ledger_paths])
@@ -85,10 +95,14 @@ class DataApiUser(User):
         self.ctx = RunContext.get()
         self.data_api = self.ctx.client(self.environment.events.request.fire)
 
+    # The name this class's arrivals go by in open-model runs; None: always a closed user.
+    open_name: str | None = None
+
     def run_statement(self, kind: str, sql: str, name: str, persona: str = "default"):
         started = time.perf_counter()
         try:
             result = self.data_api.execute(sql, name)
+            self.ctx.poll_error.record_value(max(int(result.poll_error_s * 1e6), HIST_LOWEST_US))
         except StatementError as exc:
             log.warning("%s failed: %s", name, exc)
             self._observe(kind, persona, time.perf_counter() - started, "failed")
@@ -130,6 +144,7 @@ class QueryUser(DataApiUser):
     """Runs the dashboard query (the seed's dot-notation SELECT) at the configured interval."""
 
     fixed_count = 2
+    open_name = "query"
 
     def wait_time(self):
         return self.ctx.cfg.load.query_interval_s
@@ -149,12 +164,21 @@ class ProbeUser(DataApiUser):
     @task
     def probe(self) -> None:
         ctx = self.ctx
-        ctx.ledger.poll()
+        for put_us in ctx.probe.observe_ledger(ctx.ledger.poll()):
+            metrics.E2E_STAGE_SECONDS.labels(stage="put").observe(max(put_us, 0) / 1e6)
         result = self.run_statement("probe", ctx.probe.probe_sql(ctx.mv), "probe")
         if result is not None:
-            for latency in ctx.probe.observe(result.rows):
-                metrics.E2E_LATENCY.observe(latency)
+            for stages in ctx.probe.observe(result.rows):
+                metrics.E2E_LATENCY.observe(max(stages.total, 0) / 1e6)
                 metrics.RECORDS_FOUND.inc()
+                if stages.arrival is not None:
+                    metrics.E2E_STAGE_SECONDS.labels(stage="arrival").observe(max(stages.arrival, 0) / 1e6)
+        if ctx.probe.pending_refresh:
+            sql = ctx.probe.refresh_history_sql(ctx.mv)
+            history = self.run_statement("refresh_history", sql, "refresh-history")
+            for stages in ctx.probe.observe_refreshes(history.rows if history is not None else []):
+                for stage in ("refresh_lag", "visibility"):
+                    metrics.E2E_STAGE_SECONDS.labels(stage=stage).observe(max(getattr(stages, stage), 0) / 1e6)
         pending = ctx.probe.missing(ctx.ledger.expected)
         metrics.RECORDS_PENDING.set(pending)
         if pending == 0 and ctx.ledger.producers_done():
@@ -174,9 +198,17 @@ def write_loadtest_report(complete: bool = False) -> None:
     ctx = RunContext._instance
     if ctx is None or not ctx.plan.probe_out:
         return
+    load = ctx.cfg.load
     out: dict = {
         "process_index": ctx.index,
         "statement_histograms": {k: h.encode().decode() for k, h in ctx.statement_histograms.items()},
+        "e2e_stages": ctx.probe.stages.to_json(),
+        "open_model": {name: ex.stats.to_json() for name, ex in ctx.open_executors.items()},
+        "dataapi_poll": {
+            "rule": poll_rule(min(0.002, load.poll_interval_s), load.poll_interval_s),
+            "error_bound_histogram": ctx.poll_error.encode().decode() if ctx.poll_error.get_total_count() else None,
+        },
+        "metrics_scrapes": metrics.scrape_count(),
     }
     if ctx.probe.first_seen or complete:
         ctx.ledger.poll()
@@ -188,18 +220,79 @@ def write_loadtest_report(complete: bool = False) -> None:
     tmp.replace(path)
 
 
-def active_user_classes(plan: RunPlan) -> list[type[DataApiUser]]:
-    """The user classes this run needs, each with its fixed count set from the config.
+def open_model_name(cls: type) -> str | None:
+    """The arrival name of a query class (persona classes: ``persona-<name>``)."""
+    persona = getattr(cls, "persona_name", "")
+    return getattr(cls, "open_name", None) or (f"persona-{persona}" if persona else None)
+
+
+_open_classes: list[type] = []
+
+
+def active_user_classes(plan: RunPlan, extra: list[type] | tuple[type, ...] = ()) -> list[type[DataApiUser]]:
+    """The Locust user classes this run needs, each with its fixed count set from the config.
 
     A class with ``fixed_count == 0`` would fall back to weights, so unused classes are
-    left out rather than set to zero.
+    left out rather than set to zero. ``extra`` are further query classes (personas); in an
+    open-model run every query class becomes open-model arrivals instead of users.
     """
     load = plan.settings.load
     refresh_users = 0 if load.refresh_mode == "auto" else load.refresh_users
     wanted = [(RefreshUser, refresh_users), (QueryUser, load.query_users), (ProbeUser, int(load.probe))]
     for cls, count in wanted:
         cls.fixed_count = count
-    return [cls for cls, count in wanted if count > 0]
+    classes = [cls for cls, count in wanted if count > 0] + list(extra)
+    _open_classes.clear()
+    if load.query_model == "open":
+        _open_classes.extend(c for c in [QueryUser, *extra] if open_model_name(c))
+        classes = [c for c in classes if not open_model_name(c)]
+    return classes
+
+
+def _run_one_task(user: DataApiUser) -> None:
+    """One arrival on a slot: the class's task, once (on_start the first time)."""
+    if not getattr(user, "_open_started", False):
+        user.on_start()
+        user._open_started = True
+    tasks = user.tasks
+    task_fn = tasks[0] if len(tasks) == 1 else random.choice(tasks)
+    task_fn(user)
+
+
+def start_open_model(environment, ctx: RunContext, classes: list[type]) -> None:
+    """One executor per open class on this process, with its share of the rate."""
+    load = ctx.cfg.load
+    names = {open_model_name(c): c for c in classes}
+    rates = split_rates(load.query_rate_per_s, list(names))
+    end_at = ctx.plan.started_at + ctx.cfg.producer.duration_s + load.drain_timeout_s
+    for name, rate in rates.items():
+        schedule = ArrivalSchedule.for_process(rate, ctx.plan.started_at, load.workers, ctx.index)
+        slots = [names[name](environment) for _ in range(load.open_max_concurrency)]
+        executor = OpenModelExecutor(
+            name, schedule, slots, _run_one_task,
+            max_start_delay_s=load.open_max_start_delay_s, late_tolerance_s=load.open_late_tolerance_s,
+            fire=environment.events.request.fire,
+            on_outcome=lambda outcome: metrics.OPEN_MODEL_STARTS.labels(outcome=outcome).inc(),
+        )
+        ctx.open_executors[name] = executor
+        executor.start(end_at)
+        log.info("open model: %s at %.3g/s on this process (%d slots)", name, schedule.rate_per_s, len(slots))
+
+
+@events.test_start.add_listener
+def _on_test_start(environment, **_kw) -> None:
+    if _open_classes and not isinstance(environment.runner, MasterRunner):
+        ctx = RunContext.get()
+        if not ctx.open_executors:
+            start_open_model(environment, ctx, _open_classes)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment, **_kw) -> None:
+    ctx = RunContext._instance
+    if ctx is not None:
+        for executor in ctx.open_executors.values():
+            executor.stop(timeout_s=ctx.cfg.load.statement_timeout_s)
 
 
 @events.init.add_listener

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from prometheus_client import Info, start_http_server  # noqa: E402
+from prometheus_client import REGISTRY, Info, start_http_server  # noqa: E402
 
 PERSONAS = ("ethan", "frank", "alex", "ming")
 TICK_S = 0.1
@@ -43,8 +43,10 @@ def loadtest_tick(m, rng: random.Random, args) -> None:
         m.QUERY_SECONDS.labels(persona=persona, outcome="ok").observe(rng.uniform(0.01, 0.2))
         m.STATEMENTS.labels(kind="query", outcome="ok").inc()
     m.STATEMENTS.labels(kind="probe", outcome="ok").inc()
-    for phase, high in (("submit", 0.005), ("wait", 0.2), ("fetch", 0.02)):
+    for phase, high in (("submit", 0.005), ("queue", 0.05), ("execution", 0.2), ("fetch", 0.02)):
         m.DATAAPI_PHASE_SECONDS.labels(phase=phase).observe(rng.uniform(0.001, high))
+    for stage, high in (("put", 0.05), ("arrival", 0.02), ("refresh_lag", 1.0), ("visibility", 0.5)):
+        m.E2E_STAGE_SECONDS.labels(stage=stage).observe(rng.uniform(0.001, high))
 
 
 def producer_tick(m, rng: random.Random, args) -> None:
@@ -88,7 +90,8 @@ def main() -> int:
         m.TARGET_RATE.set(args.rate)
         tick = producer_tick
 
-    start_http_server(args.port, addr="127.0.0.1")
+    # The producer serves its own registry (the default one plus its run info).
+    start_http_server(args.port, addr="127.0.0.1", registry=getattr(m, "SERVED_REGISTRY", REGISTRY))
     print("ready", flush=True)
     deadline = time.monotonic() + args.lifetime
     while time.monotonic() < deadline and os.getppid() == parent:

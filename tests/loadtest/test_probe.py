@@ -15,8 +15,8 @@ def test_observe_counts_each_record_once_when_windows_overlap():
     first = probe.observe([_row("a", now - 2, now - 1.9), _row("b", now - 1, now - 0.9)], seen_at=now)
     again = probe.observe([_row("b", now - 1, now - 0.9), _row("c", now - 0.5, now - 0.4)], seen_at=now + 1)
 
-    assert sorted(round(x, 3) for x in first) == [1.0, 2.0]
-    assert [round(x, 3) for x in again] == [1.5]
+    assert sorted(round(s.total / 1e6, 3) for s in first) == [1.0, 2.0]
+    assert [round(s.total / 1e6, 3) for s in again] == [1.5]
     assert probe.duplicates == 0
     assert probe.e2e.get_total_count() == 3
     assert abs(probe.e2e.get_value_at_percentile(100) / 1e6 - 2.0) < 0.01
