@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,24 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1: {text}")
+    return value
+
+
+def _target_args(parser: argparse.ArgumentParser, name: str) -> None:
+    """The flags every command that runs load against a target shares."""
+    parser.add_argument("--config", type=Path, required=True, help="TOML/YAML config (thresholds in [verdict])")
+    parser.add_argument("--local", action="store_true", help="start the local stack and point the run(s) at it")
+    parser.add_argument("--out", type=Path, default=None, help=f"output folder (default out/{name}-<time>)")
+    parser.add_argument("--dry-run", action="store_true", help="print what would run (and its AWS cost estimate), start nothing")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="streamload", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -49,14 +68,37 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--drain-timeout", type=float, help="seconds to wait for stragglers (default 60)")
     demo.add_argument("--out", type=Path, default=None, help="output folder (default out/demo-<time>)")
     demo.add_argument("--prometheus", action="store_true", help="also run Prometheus on loopback scraping this demo; prints its URL")
+    demo.add_argument("--personas", action="store_true", help="also run the sales personas (SSO + row-level security checks)")
 
     run = sub.add_parser("run", help="produce and load-test a configured target (local stack or AWS), judge thresholds")
-    run.add_argument("--config", type=Path, required=True, help="TOML/YAML config")
-    run.add_argument("--local", action="store_true", help="start the local stack and point the run at it")
+    _target_args(run, "run")
     run.add_argument("--rate", type=_positive_float, help="override producer.rate")
     run.add_argument("--duration", type=_positive_float, help="override producer.duration_s")
     run.add_argument("--baseline", type=Path, help="compare with this report.json (overrides verdict.baseline)")
-    run.add_argument("--out", type=Path, default=None, help="output folder (default out/run-<time>)")
+
+    capacity = sub.add_parser("capacity", help="step the producer rate up in short runs; report the highest rate that meets the thresholds")
+    _target_args(capacity, "capacity")
+    capacity.add_argument("--start-rate", type=_positive_float, help="first step's rate (default producer.rate)")
+    capacity.add_argument("--max-rate", type=_positive_float, help="never step above this (default 64 x start rate)")
+    capacity.add_argument("--step-duration", type=_positive_float, help="seconds of producing per step (default producer.duration_s)")
+    capacity.add_argument("--max-steps", type=_positive_int, default=8, help="most steps to run (default 8)")
+    capacity.add_argument("--max-total", type=_positive_float, default=1800.0, help="time budget in seconds (default 1800)")
+    capacity.add_argument("--resolution", type=_positive_float, default=0.10, help="stop bisecting within this fraction (default 0.10)")
+    capacity.add_argument("--min-achieved", type=_positive_float, default=0.95, help="share of the target rate a step must achieve (default 0.95)")
+
+    baseline = sub.add_parser("baseline", help="run N times; write the medians and run-to-run spread that `compare` uses")
+    _target_args(baseline, "baseline")
+    baseline.add_argument("--repeat", type=_positive_int, default=3, help="number of runs (default 3)")
+    baseline.add_argument("--rate", type=_positive_float, help="override producer.rate")
+    baseline.add_argument("--duration", type=_positive_float, help="override producer.duration_s")
+    baseline.add_argument("--output", type=Path, help="baseline file to write (default <out>/baseline.json)")
+
+    plan = sub.add_parser("plan", help="write the run plan that Locust processes on other machines read (STREAMLOAD_RUN_FILE)")
+    plan.add_argument("--config", type=Path, required=True, help="TOML/YAML config")
+    plan.add_argument("--producers", type=_positive_int, default=1, help="producer processes, ids <prefix>0..N-1 (default 1)")
+    plan.add_argument("--producer-id-prefix", default="p", help="producer id prefix (default 'p'; pod names in Kubernetes)")
+    plan.add_argument("--ledger-dir", type=Path, required=True, help="shared folder holding every producer's ledger")
+    plan.add_argument("--output", type=Path, required=True, help="run plan file to write")
 
     compare = sub.add_parser("compare", help="compare two report.json files; exit 1 on regression")
     compare.add_argument("baseline", type=Path)
@@ -74,6 +116,7 @@ def _build_parser() -> argparse.ArgumentParser:
     stack = sub.add_parser("stack", help="run the local stack in the foreground until Ctrl-C")
     stack.add_argument("--kinesis-port", type=int, default=4567)
     stack.add_argument("--redshift-data-port", type=int, default=4568)
+    stack.add_argument("--identity-port", type=int, default=4569)
     stack.add_argument("--data-dir", type=Path, default=None)
     return parser
 
@@ -90,37 +133,65 @@ def _overrides(args: argparse.Namespace) -> dict:
         overrides["load"]["drain_timeout_s"] = args.drain_timeout
     if getattr(args, "baseline", None):
         overrides["verdict"]["baseline"] = args.baseline
+    if getattr(args, "personas", False):
+        overrides["personas"] = {"enabled": True}
     return overrides
 
 
-def _execute(cfg, out_dir: Path, local: bool) -> int:
-    from emulator.stack import LocalStack
+def _guarded(action) -> int:
+    """Run ``action()`` (which returns an exit code), mapping target failures to DESIGN §3 codes."""
     from loadtest.client import StatementError
     from streamload.pipeline import TargetUnreachable
     from streamload.processes import raise_on_sigterm
-    from streamload.run import execute_run, print_summary
 
     raise_on_sigterm()
-    print(f"streamload: {cfg.producer.rate:g} records/s for {cfg.producer.duration_s:g}s into "
-          f"{cfg.stream.name} ({cfg.stream.shards} shards); output in {out_dir}", flush=True)
-    stack = LocalStack() if local else None
     try:
-        if stack is not None:
-            stack.start()
-            print(f"local stack: kinesis {stack.kinesis_url}  redshift-data {stack.redshift_data_url}", flush=True)
-            stack.point_config_at_stack(cfg)
-        outcome = execute_run(cfg, out_dir)
+        return action()
     except TargetUnreachable as exc:
         print(f"streamload: error: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE
     except StatementError as exc:
         print(f"streamload: error: setting up the pipeline failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if stack is not None:
-            stack.stop()
-    print_summary(outcome)
-    return outcome.exit_code
+
+
+def _execute(cfg, out_dir: Path, local: bool) -> int:
+    from streamload.baseline import local_stack_for
+    from streamload.run import execute_run, print_summary
+
+    print(f"streamload: {cfg.producer.rate:g} records/s for {cfg.producer.duration_s:g}s into "
+          f"{cfg.stream.name} ({cfg.stream.shards} shards); output in {out_dir}", flush=True)
+
+    def action() -> int:
+        with local_stack_for(cfg, local):
+            outcome = execute_run(cfg, out_dir)
+        print_summary(outcome)
+        return outcome.exit_code
+
+    return _guarded(action)
+
+
+def _load_with_aws(args: argparse.Namespace, overrides: dict):
+    """The run config and its [aws] section (the cost estimate's inputs)."""
+    from streamload.aws.cli import load_settings
+
+    return load_settings(args.config, {}, overrides)
+
+
+def _announce_cost(cfg, settings, local: bool, runs: float = 1.0) -> None:
+    """Before anything runs against AWS, say what it will roughly cost (``runs`` x this run)."""
+    from streamload.aws.cli import print_cost_estimate
+    from streamload.baseline import targets_local_stack
+
+    if local or targets_local_stack(cfg):
+        return
+    whole = cfg.model_copy(deep=True)
+    whole.producer.duration_s = cfg.producer.duration_s * runs
+    whole.load.drain_timeout_s = cfg.load.drain_timeout_s * runs
+    if cfg.producer.total:
+        whole.producer.total = math.ceil(cfg.producer.total * runs)
+    print(f"target: AWS region {cfg.target.region} (no local endpoint URLs configured)", flush=True)
+    print_cost_estimate(whole, settings)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -144,28 +215,123 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config, _overrides(args))
+    from streamload.baseline import read_baseline
+
+    cfg, settings = _load_with_aws(args, _overrides(args))
+    if cfg.verdict.baseline:
+        read_baseline(cfg.verdict.baseline)  # a missing or unreadable baseline fails now, not after the run
+    _announce_cost(cfg, settings, args.local)
     out_dir = args.out or Path(cfg.out_dir) / time.strftime("run-%Y%m%d-%H%M%S")
+    if args.dry_run:
+        target = "the local stack" if args.local else (cfg.target.kinesis_endpoint_url or f"AWS {cfg.target.region}")
+        print(f"dry run: would produce {cfg.producer.rate:g} records/s for {cfg.producer.duration_s:g}s into "
+              f"{cfg.stream.name} ({cfg.stream.shards} shards) on {target}; thresholds: "
+              f"{', '.join(cfg.verdict.thresholds) or 'none'}; output in {out_dir}")
+        return EXIT_OK
     return _execute(cfg, out_dir, local=args.local)
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _capacity(args: argparse.Namespace) -> int:
+    from streamload.capacity import CapacityPlan, format_table, run_capacity, write_capacity_report
+    from streamload.run import execute_run
+
+    cfg, settings = _load_with_aws(args, {})
+    start = args.start_rate or cfg.producer.rate
+    try:
+        plan = CapacityPlan(
+            start_rate=start, max_rate=args.max_rate or start * 64, step_duration_s=args.step_duration or cfg.producer.duration_s,
+            max_steps=args.max_steps, max_total_s=args.max_total, resolution=args.resolution, min_achieved=args.min_achieved,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"invalid capacity plan: {exc}") from None
+    worst = cfg.model_copy(deep=True)
+    worst.producer.rate, worst.producer.duration_s, worst.producer.total = plan.max_rate, plan.step_duration_s, None
+    _announce_cost(worst, settings, args.local, runs=plan.max_steps)
+    out_dir = args.out or Path(cfg.out_dir) / time.strftime("capacity-%Y%m%d-%H%M%S")
+    print(f"streamload capacity: from {plan.start_rate:g} up to {plan.max_rate:g} records/s, {plan.step_duration_s:g}s "
+          f"steps, at most {plan.max_steps} steps / {plan.max_total_s:g}s; thresholds: {', '.join(cfg.verdict.thresholds)}; "
+          f"a step must achieve {plan.min_achieved:.0%} of its rate; output in {out_dir}", flush=True)
+    if args.dry_run:
+        return EXIT_OK
+
+    def step(step_cfg, step_dir):
+        outcome = execute_run(step_cfg, step_dir)
+        return outcome.report, outcome.exit_code
+
+    def action() -> int:
+        from streamload.baseline import local_stack_for
+
+        with local_stack_for(cfg, args.local):
+            result = run_capacity(cfg, out_dir, plan, step, announce=lambda line: print(line, flush=True))
+        path = write_capacity_report(result, plan, out_dir, cfg.verdict.thresholds)
+        print(format_table(result))
+        print(f"report: {path} and {path.with_name('report.html')}")
+        return EXIT_OK if result.held_rate is not None else EXIT_FAILED
+
+    return _guarded(action)
+
+
+def _baseline(args: argparse.Namespace) -> int:
     import json
 
-    from streamload.compare import CompareRule, compare_reports, format_table
+    from streamload.baseline import format_baseline, run_baseline
 
-    reports = []
-    for path in (args.baseline, args.current):
-        try:
-            reports.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            print(f"streamload: error: cannot read report {path}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+    cfg, settings = _load_with_aws(args, _overrides(args))
+    _announce_cost(cfg, settings, args.local, runs=args.repeat)
+    out_dir = args.out or Path(cfg.out_dir) / time.strftime("baseline-%Y%m%d-%H%M%S")
+    output = args.output or out_dir / "baseline.json"
+    print(f"streamload baseline: {args.repeat} runs of {cfg.producer.rate:g} records/s for {cfg.producer.duration_s:g}s; "
+          f"output in {out_dir}", flush=True)
+    if args.dry_run:
+        return EXIT_OK
+
+    def action() -> int:
+        baseline, codes = run_baseline(cfg, out_dir, args.repeat, args.local)
+        print(format_baseline(baseline))
+        failed = [str(i) for i, code in enumerate(codes, 1) if code != 0]
+        if failed:
+            print(f"streamload: error: run(s) {', '.join(failed)} failed their thresholds; a baseline must come from "
+                  f"passing runs, none written (the runs are in {out_dir})", file=sys.stderr)
+            return EXIT_FAILED
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(baseline, indent=2))
+        print(f"baseline: {output} (compare with: streamload compare {output} <report.json>)")
+        return EXIT_OK
+
+    return _guarded(action)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import uuid
+
+    from streamload.run import _plan_config as plan_config
+    from streamload.runplan import RunPlan
+
+    cfg, _ = _load_with_aws(args, {})
+    ids = [f"{args.producer_id_prefix}{i}" for i in range(args.producers)]
+    plan = RunPlan(
+        run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+        started_at=time.time(),
+        config=plan_config(cfg),
+        ledger_paths=[str(args.ledger_dir / f"ledger-{pid}.jsonl") for pid in ids],
+        probe_out=str(args.ledger_dir / "probe.json"),
+    )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    plan.write(args.output)
+    print(f"run plan {plan.run_id}: {args.output}; producers {', '.join(ids)} write ledgers to {args.ledger_dir}")
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from streamload.baseline import read_baseline
+    from streamload.compare import CompareRule, compare_reports, format_table, regressed_metrics
+
+    baseline, current = read_baseline(args.baseline), read_baseline(args.current, "report")
     rule = CompareRule(args.max_increase, args.noise_k, args.min_delta_ms)
-    rows = compare_reports(reports[0], reports[1], rule)
+    rows = compare_reports(baseline, current, rule)
     print(rule.describe())
     print(format_table(rows))
-    regressed = [r.metric for r in rows if r.regressed]
+    regressed = regressed_metrics(rows)
     print(f"VERDICT {'regressed: ' + ', '.join(regressed) if regressed else 'no regression'}")
     return EXIT_FAILED if regressed else EXIT_OK
 
@@ -173,9 +339,11 @@ def _compare(args: argparse.Namespace) -> int:
 def _stack(args: argparse.Namespace) -> int:
     from emulator.stack import LOCAL_ACCESS_KEY, LocalStack
 
-    with LocalStack(data_dir=args.data_dir, kinesis_port=args.kinesis_port, redshift_data_port=args.redshift_data_port) as stack:
+    with LocalStack(data_dir=args.data_dir, kinesis_port=args.kinesis_port, redshift_data_port=args.redshift_data_port,
+                    identity_port=args.identity_port) as stack:
         print(f"KINESIS_URL={stack.kinesis_url}")
         print(f"REDSHIFT_DATA_URL={stack.redshift_data_url}")
+        print(f"IDENTITY_URL={stack.identity_url}  (OIDC issuer, STS, SSO-OIDC for the personas)")
         print(f"credentials: access key {LOCAL_ACCESS_KEY} (local stack only); Ctrl-C stops", flush=True)
         try:
             while True:
@@ -195,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from streamload.aws import cli as aws_cli
 
-    handlers = {"demo": _demo, "run": _run, "compare": _compare, "stack": _stack, "aws": aws_cli.run}
+    handlers = {"demo": _demo, "run": _run, "compare": _compare, "stack": _stack, "aws": aws_cli.run,
+                "capacity": _capacity, "baseline": _baseline, "plan": _plan}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

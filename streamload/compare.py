@@ -3,19 +3,25 @@
 The rule, printed with every comparison: a latency metric regresses when the current value
 is more than ``max_increase`` above the baseline **and** the difference is larger than the
 run-to-run noise — ``noise_k`` × the spread the baseline measured over repeated runs
-(``noise`` in the baseline report, written by ``streamload baseline``), and never less
-than ``min_delta_ms``. Any increase in lost or duplicated records is a regression.
+(``noise`` in a baseline file written by ``streamload baseline``), and never less than
+``min_delta_ms``. Any increase in lost or duplicated records is a regression.
+
+The baseline may be a single run's ``report.json`` (no noise measured: only the relative
+rise and ``min_delta_ms`` apply) or a baseline file (medians of N runs plus their spread).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["CompareRule", "Comparison", "compare_reports", "format_table"]
+__all__ = ["CompareRule", "Comparison", "LATENCY_METRICS", "COUNT_METRICS", "compare_reports", "format_table",
+           "latency_ms", "regressed_metrics"]
 
 LATENCY_METRICS = ("e2e_p50_ms", "e2e_p90_ms", "e2e_p99_ms", "refresh_p99_ms", "query_p99_ms")
 COUNT_METRICS = ("lost", "duplicates")
+_KEY = re.compile(r"^(?P<base>[a-z0-9]+)_p(?P<q>\d+(?:\.\d+)?)_ms$")
 
 
 @dataclass(frozen=True)
@@ -41,28 +47,48 @@ class Comparison:
     regressed: bool
 
 
-def _percentile_ms(report: dict, key: str) -> float | None:
-    """e2e_pNN_ms from the encoded histogram when present (any percentile), else the field."""
-    if key in report and report[key] is not None and not key.startswith("e2e_p90"):
-        return float(report[key])
-    base, _, rest = key.partition("_p")
-    q = float(rest.removesuffix("_ms"))
-    if base == "e2e":
-        encoded = report.get("probe", {}).get("e2e_histogram")
-        if encoded:
-            return HdrHistogram.decode(encoded).get_value_at_percentile(q) / 1000.0
+def _decoded_ms(encoded: str | None, q: float) -> float | None:
+    if not encoded:
         return None
+    hist = HdrHistogram.decode(encoded)
+    return hist.get_value_at_percentile(q) / 1000.0 if hist.get_total_count() else None
+
+
+def latency_ms(report: dict, key: str) -> float | None:
+    """``<base>_p<q>_ms`` of a report or baseline file.
+
+    A value stored under the key wins (baseline medians, the RESULT fields); otherwise it
+    comes from the encoded HdrHistogram (any percentile, 3 significant digits): the probe's
+    for ``e2e``, the merged statement histogram for ``refresh``/``query``/``probe``; Locust's
+    own 2-digit percentiles are the last resort.
+    """
+    if report.get(key) is not None:
+        return float(report[key])
+    match = _KEY.match(key)
+    if not match:
+        raise ValueError(f"not a latency metric: {key!r}")
+    base, q = match["base"], float(match["q"])
+    if base in ("e2e", "arrival"):
+        return _decoded_ms(report.get("probe", {}).get(f"{base}_histogram"), q)
+    value = _decoded_ms(report.get("latency_histograms", {}).get(base), q)
+    if value is not None:
+        return value
     stats = report.get("statements", {}).get(f"statement {base}")
-    if stats and f"p{int(q)}_ms" in stats:
+    if stats and q == int(q) and f"p{int(q)}_ms" in stats:
         return float(stats[f"p{int(q)}_ms"])
     return None
+
+
+def _count(report: dict, metric: str) -> float:
+    value = report.get(metric, report.get("audit", {}).get(metric, 0))
+    return float(value or 0)
 
 
 def compare_reports(baseline: dict, current: dict, rule: CompareRule = CompareRule()) -> list[Comparison]:
     noise = baseline.get("noise", {})
     out: list[Comparison] = []
     for metric in LATENCY_METRICS:
-        b, c = _percentile_ms(baseline, metric), _percentile_ms(current, metric)
+        b, c = latency_ms(baseline, metric), latency_ms(current, metric)
         if b is None or c is None:
             out.append(Comparison(metric, b, c, None, False))
             continue
@@ -70,10 +96,13 @@ def compare_reports(baseline: dict, current: dict, rule: CompareRule = CompareRu
         allowed = max(b * (1 + rule.max_increase), b + delta_floor)
         out.append(Comparison(metric, b, c, allowed, c > allowed))
     for metric in COUNT_METRICS:
-        b = float(baseline.get(metric, 0) or 0)
-        c = float(current.get(metric, 0) or 0)
+        b, c = _count(baseline, metric), _count(current, metric)
         out.append(Comparison(metric, b, c, b, c > b))
     return out
+
+
+def regressed_metrics(rows: list[Comparison]) -> list[str]:
+    return [r.metric for r in rows if r.regressed]
 
 
 def format_table(rows: list[Comparison]) -> str:
@@ -82,6 +111,6 @@ def format_table(rows: list[Comparison]) -> str:
 
     lines = [f"{'metric':<16} {'baseline':>12} {'current':>12} {'allowed':>12}  verdict"]
     for r in rows:
-        verdict = "REGRESSED" if r.regressed else ("no data" if r.current is None else "ok")
+        verdict = "REGRESSED" if r.regressed else ("no data" if r.current is None or r.baseline is None else "ok")
         lines.append(f"{r.metric:<16} {fmt(r.baseline):>12} {fmt(r.current):>12} {fmt(r.allowed):>12}  {verdict}")
     return "\n".join(lines)

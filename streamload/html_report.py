@@ -43,7 +43,8 @@ def _axes(x_label: str, y_label: str, x_max: float, y_max: float, x_min: float =
         xv = x_min + (x_max - x_min) * i / 4
         parts.append(f'<text x="{PAD-4}" y="{sy(yv)+4:.1f}" text-anchor="end">{yv:,.0f}</text>')
         parts.append(f'<line x1="{PAD}" y1="{sy(yv):.1f}" x2="{W-10}" y2="{sy(yv):.1f}" stroke="#f0f0f0"/>')
-        parts.append(f'<text x="{sx(xv):.1f}" y="{H-PAD+14}" text-anchor="middle">{xv:,.3g}</text>')
+        parts.append(f'<text x="{sx(xv):.1f}" y="{H-PAD+14}" text-anchor="middle">{xv:,.0f}</text>' if x_max - x_min >= 20 else
+                     f'<text x="{sx(xv):.1f}" y="{H-PAD+14}" text-anchor="middle">{xv:,.3g}</text>')
     return parts
 
 
@@ -116,6 +117,17 @@ def throughput_chart(series: list[tuple[int, int]], target: float) -> str:
     return _svg(parts)
 
 
+def stage_table(stages: dict[str, dict], rule: str) -> str:
+    """Per-record stage percentiles (ms) from the merged HdrHistograms, with the sum rule."""
+    if not stages:
+        return ""
+    head = "<tr><th>stage</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>records</th></tr>"
+    cell = lambda v: "" if v is None else f"{v:,.1f}"  # noqa: E731
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{cell(s.get('p50_ms'))}</td><td>{cell(s.get('p95_ms'))}</td>"
+                   f"<td>{cell(s.get('p99_ms'))}</td><td>{s.get('count', 0)}</td></tr>" for name, s in stages.items())
+    return f"<table>{head}{rows}</table><p>{html.escape(rule)}</p>"
+
+
 def _summary_table(report: dict) -> str:
     keys = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms")
     cells = "".join(f"<tr><td>{k}</td><td>{html.escape(str(report.get(k)))}</td></tr>" for k in keys)
@@ -125,29 +137,62 @@ def _summary_table(report: dict) -> str:
     return f"<table>{cells}</table>"
 
 
+def baseline_table(report: dict) -> str:
+    """The comparison with a baseline (``run --baseline``): the rule, then each metric."""
+    baseline = report.get("baseline")
+    if not baseline:
+        return ""
+    cell = lambda v: "-" if v is None else f"{v:,.1f}"  # noqa: E731
+    rows = "".join(
+        f"<tr><td>{html.escape(r['metric'])}</td><td>{cell(r['baseline'])}</td><td>{cell(r['current'])}</td>"
+        f"<td>{cell(r['allowed'])}</td><td class='{'bad' if r['regressed'] else 'ok'}'>"
+        f"{'REGRESSED' if r['regressed'] else 'ok'}</td></tr>" for r in baseline.get("rows", []))
+    return (f"<h2>Compared with {html.escape(str(baseline.get('path')))}</h2><p>{html.escape(baseline.get('rule', ''))}</p>"
+            f"<table><tr><th>metric</th><th>baseline</th><th>current</th><th>allowed</th><th>verdict</th></tr>{rows}</table>")
+
+
 def write_html_report(report: dict, path: Path, acked_at: list[float] | None = None) -> Path:
     probe = report.get("probe", {})
     target = float(report.get("config", {}).get("producer", {}).get("rate", 0) or 0)
-    stages = {
+    per_stage = report.get("e2e_stages") or {}
+    stages = {name: (s.get("p50_ms"), s.get("p99_ms")) for name, s in per_stage.items()} or {
         "arrival": (probe.get("arrival_p50_ms"), probe.get("arrival_p99_ms")),
-        "refresh+query": (
-            None if probe.get("e2e_p50_ms") is None or probe.get("arrival_p50_ms") is None
-            else max(probe["e2e_p50_ms"] - probe["arrival_p50_ms"], 0.0),
-            None,
-        ),
-        "total e2e": (probe.get("e2e_p50_ms"), probe.get("e2e_p99_ms")),
+        "total": (probe.get("e2e_p50_ms"), probe.get("e2e_p99_ms")),
     }
     cards = [
         ("End-to-end latency over time", latency_over_time(probe.get("latency_samples") or [])),
         ("Latency percentile curve", percentile_curve(probe.get("e2e_histogram"))),
-        ("Stage decomposition", stage_bars(stages)),
+        ("Stage decomposition", stage_bars(stages) + stage_table(per_stage, report.get("e2e_stage_rule", ""))),
         ("Throughput vs target", throughput_chart(throughput_series(acked_at or [], report.get("started_at", 0)), target)),
     ]
     body = "".join(f'<div class="card"><h2>{html.escape(t)}</h2>{svg}</div>' for t, svg in cards)
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>streamload run {html.escape(str(report.get('run_id')))}</title>"
         f"<style>{CSS}</style></head><body><h1>streamload run {html.escape(str(report.get('run_id')))}</h1>"
-        f"{_summary_table(report)}<div class='grid'>{body}</div></body></html>"
+        f"{_summary_table(report)}{baseline_table(report)}<div class='grid'>{body}</div></body></html>"
     )
     path.write_text(page)
     return path
+
+
+def capacity_chart(steps: list[dict]) -> str:
+    """``streamload capacity``: e2e p99 against the target rate, and the achieved rate against
+    it (the dashed diagonal is a producer that achieved every target). Green held, red failed."""
+    points = sorted((s for s in steps if s.get("rate")), key=lambda s: s["rate"])
+    if not points:
+        return "<p>no capacity steps</p>"
+    x_max = max(s["rate"] for s in points) * 1.05
+    sx = _scale(0, x_max, PAD, W - 10)
+    colour = lambda s: "#1b7f3a" if s.get("held") else "#b00020"  # noqa: E731
+    y_max = max([s.get("e2e_p99_ms") or 0 for s in points] + [1.0]) * 1.1
+    sy = _scale(0, y_max, H - PAD, 10)
+    latency = _axes("target rate (records/s)", "e2e p99 (ms)", x_max, y_max)
+    latency += [f'<circle cx="{sx(s["rate"]):.1f}" cy="{sy(s["e2e_p99_ms"]):.1f}" r="5" fill="{colour(s)}"/>'
+                for s in points if s.get("e2e_p99_ms") is not None]
+    sa = _scale(0, x_max, H - PAD, 10)
+    achieved = _axes("target rate (records/s)", "achieved (records/s)", x_max, x_max)
+    achieved.append(f'<line x1="{sx(0):.1f}" y1="{sa(0):.1f}" x2="{sx(x_max):.1f}" y2="{sa(x_max):.1f}" '
+                    f'stroke="#bbb" stroke-dasharray="4 4"/>')
+    achieved += [f'<rect x="{sx(s["rate"]) - 5:.1f}" y="{sa(s["achieved"]) - 5:.1f}" width="10" height="10" fill="{colour(s)}"/>'
+                 for s in points if s.get("achieved") is not None]
+    return _svg(latency) + _svg(achieved)
