@@ -13,4 +13,6 @@ from streamload.runplan import RunPlan
 _plan = RunPlan.from_env()
 init_rls_series(PersonasConfig.model_validate(_plan.config.get("personas") or {}))
 # Locust collects every User class bound in this module, so bind each active one once.
-globals().update({cls.__name__: cls for cls in active_user_classes(_plan) + persona_user_classes(_plan)})
+# Persona classes go through active_user_classes too: in an open-model run they become
+# arrivals at the configured rate like the other query classes.
+globals().update({cls.__name__: cls for cls in active_user_classes(_plan, persona_user_classes(_plan))})
