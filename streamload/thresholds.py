@@ -8,7 +8,9 @@ Metrics:
 - ``e2e_pNN`` (any percentile, from the probe's HdrHistogram), ``arrival_pNN``;
 - ``produced``, ``found``, ``lost``, ``duplicates``, ``unexpected``, ``rls_violations``;
 - ``error_rate``: failed Data API statements / all statements;
-- ``refresh_pNN``, ``query_pNN{persona=…}``: statement latency (submit to last page).
+- ``refresh_pNN``, ``query_pNN{persona=…}``: statement latency (submit to last page);
+- ``put_pNN``, ``refresh_lag_pNN``, ``visibility_pNN``: the e2e stages (``e2e_stages``);
+- ``late_starts``, ``dropped_starts`` (``{class=…}`` for one class): open-model query starts.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ _LINE = re.compile(
     r"^\s*(?P<metric>[a-z_][a-z0-9_.]*)(?:\{(?P<labels>[^}]*)\})?\s*"
     r"(?P<op><=|>=|==|!=|<|>)\s*(?P<number>-?\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m|%)?\s*$"
 )
+_STAGE_METRICS = ("put", "refresh_lag", "visibility")  # arrival and e2e come from the probe
 _PERCENTILE = re.compile(r"^(?P<base>[a-z0-9_]+?)_p(?P<q>\d+(?:\.\d+)?)$")
 
 
@@ -100,9 +103,18 @@ def metric_value(report: dict, metric: str, labels: dict[str, str]) -> float | N
         stats = [s for name, s in report.get("statements", {}).items() if name.startswith("statement ")]
         total = sum(s["requests"] for s in stats)
         return sum(s["failures"] for s in stats) / total if total else 0.0
+    if metric in ("late_starts", "dropped_starts"):
+        classes = report.get("open_model") or {}
+        wanted = labels.get("class")
+        if wanted is not None and wanted not in classes:
+            return None
+        return sum(stats.get(metric.removesuffix("_starts"), 0) for name, stats in classes.items()
+                   if wanted in (None, name))
     match = _PERCENTILE.match(metric)
     if match:
         base, q = match["base"], float(match["q"])
+        if base in _STAGE_METRICS:
+            return _histogram_percentile(((report.get("e2e_stages") or {}).get(base) or {}).get("histogram"), q)
         if base in ("e2e", "arrival"):
             return _histogram_percentile(report.get("probe", {}).get(f"{base}_histogram"), q)
         if base in ("refresh", "query", "probe"):

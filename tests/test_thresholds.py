@@ -70,3 +70,30 @@ def test_write_junit_marks_failed_thresholds_when_some_fail(tmp_path):
     assert suite.get("tests") == "3" and suite.get("failures") == "2"
     failed = {case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None}
     assert failed == {"e2e_p99 < 30s", "lost == 0"}
+
+
+def _stages_report(refresh_lag_s, visibility_s):
+    from loadtest.decomposition import StageHistograms
+    stages = StageHistograms().to_json()
+    for name, values in (("refresh_lag", refresh_lag_s), ("visibility", visibility_s)):
+        h = new_latency_histogram()
+        for v in values:
+            h.record_value(int(v * 1e6))
+        stages[name]["histogram"] = h.encode().decode()
+    return {"e2e_stages": stages}
+
+
+def test_evaluate_reads_stage_percentiles_when_decomposition_present():
+    report = _stages_report(refresh_lag_s=[0.2] * 99 + [4.0], visibility_s=[0.5] * 100)
+    results = evaluate(report, ["refresh_lag_p50 < 300ms", "refresh_lag_p100 < 1s", "visibility_p99 < 1s"])
+    assert [r.ok for r in results] == [True, False, True]
+    assert results[1].value == pytest.approx(4.0, rel=1e-3)
+    # A stage with no samples has no data: the threshold fails rather than passing vacuously.
+    assert evaluate(report, ["put_p99 < 1s"])[0].ok is False
+
+
+def test_evaluate_counts_open_model_starts_per_class_or_in_total():
+    report = {"open_model": {"QueryUser": {"late": 3, "dropped": 2}, "frank": {"late": 1, "dropped": 0}}}
+    assert [r.value for r in evaluate(report, ["late_starts == 4", "dropped_starts{class=frank} == 0"])] == [4, 0]
+    assert evaluate(report, ["dropped_starts == 0"])[0].ok is False
+    assert evaluate(report, ["dropped_starts{class=nobody} == 0"])[0].value is None
