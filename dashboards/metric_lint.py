@@ -18,7 +18,8 @@ from prometheus_client.metrics import MetricWrapperBase
 __all__ = ["ALLOWED_LABELS", "RUN_INFO_LABELS", "MetricFacts", "declared_metrics", "facts_from_registry",
            "problems"]
 
-ALLOWED_LABELS = frozenset({"outcome", "persona", "phase", "stage", "kind", "stream", "shard"})
+# "operation" is a Kinesis API name (a fixed, small set), as the local Kinesis labels its refusals.
+ALLOWED_LABELS = frozenset({"outcome", "persona", "phase", "stage", "kind", "stream", "shard", "operation"})
 RUN_INFO_NAME = "streamload_run_info"
 RUN_INFO_LABELS = frozenset({"run_id", "stream", "producer_id", "version"})
 MIN_DOC_CHARS = 15

@@ -1,19 +1,21 @@
-"""``python -m producer --stream NAME [--endpoint-url URL] --rate R --duration S ...``
+"""``python -m producer --stream NAME [--endpoint-url URL] [--rate R | --profile SPEC] ...``
+(also ``streamload produce ...``)
 
-Prints a one-line summary. Exit codes: 0 done; 2 bad flags or options; 3 the target
-could not be reached or refused us (unknown stream, credentials, access).
-Credentials come from the standard AWS chain (env, profile, role), never from flags:
-flags show up in ``ps``.
+Prints a one-line summary (achieved vs target rate, late sends, throttles). Exit codes:
+0 done; 2 bad flags or options; 3 the target could not be reached or refused us (unknown
+stream, wrong region, credentials, access). Credentials come from the standard AWS chain
+(env, profile, role), never from flags: flags show up in ``ps``.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from pathlib import Path
 
-from producer.records import SCHEMAS
+from producer.profiles import parse_duration
 from producer.runner import ProducerOptions, run_producer
 from producer.sender import TargetError
 
@@ -25,54 +27,124 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"producer: error: {message} (see --help)\n")
 
 
+def _duration(text: str) -> float:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"duration must be > 0, got {text!r}")
+    return value
+
+
+def _share(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    try:
+        return int(k), int(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog="python -m producer",
-                       description="Put generated JSON records into a Kinesis stream at a fixed rate.")
-    p.add_argument("--stream", required=True, help="Kinesis stream name")
+    p = _OneLineParser(prog="python -m producer", allow_abbrev=False,
+                       description="Put generated JSON records into a Kinesis stream (or a file) at an "
+                                   "open-loop rate.")
+    p.add_argument("--stream", help="Kinesis stream name (required for the kinesis sink)")
     p.add_argument("--endpoint-url", help="Kinesis endpoint (default: AWS for the region)")
     p.add_argument("--region", help="AWS region (default: the AWS config chain)")
-    p.add_argument("--rate", type=float, default=200.0, help="records per second (default 200)")
-    p.add_argument("--duration", type=float, default=30.0, help="seconds to produce (default 30)")
+    p.add_argument("--rate", type=float, help="constant records per second (default 200)")
+    p.add_argument("--profile", help="rate profile instead of --rate: constant:R | ramp:FROM:TO:DUR | "
+                                     "steps:R1,R2,..@STEP | sine:MEAN:AMP:PERIOD | burst:BASE:PEAK:LEN/EVERY")
+    p.add_argument("--duration", type=_duration, default=30.0, help="how long to produce: 30, 90s, 2m (default 30s)")
     p.add_argument("--total", type=int, help="stop after this many records (or the duration, if first)")
     p.add_argument("--producer-id", default="p0", help="stamped in every record; unique per process")
     p.add_argument("--seed", type=int, help="generator seed (default random)")
-    p.add_argument("--schema", default="randomuser", choices=SCHEMAS)
+    p.add_argument("--schema", default="randomuser",
+                   help="randomuser (default) | sales | PATH.json/.yaml template | a plug-in's name")
+    p.add_argument("--partition-key", default="random", help="random | field:PATH (e.g. field:login.uuid) | hot[:KEY]")
+    p.add_argument("--explicit-hash-key", help="random | an integer in [0, 2^128-1] (default: none)")
+    p.add_argument("--no-shard-limit", dest="shard_limit", action="store_false",
+                   help="do not pace shards under 1,000 records/s and 1 MiB/s")
+    p.add_argument("--sink", default="kinesis", help="kinesis | stdout | file:PATH (JSON lines)")
+    p.add_argument("--processes", type=int, default=1, help="producer processes sharing the rate (default 1)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="live progress line on stderr (default: when stderr is a terminal)")
     p.add_argument("--batch-max-records", type=int, default=500)
     p.add_argument("--record-ttl", type=float, default=30.0, help="seconds a record may be retried")
     p.add_argument("--max-in-flight", type=int, default=8, help="concurrent PutRecords calls")
     p.add_argument("--ledger", type=Path, help="JSONL ledger of sent records (+ .summary.json)")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on 127.0.0.1:PORT (0: any)")
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--share", type=_share, default=(0, 1), help=argparse.SUPPRESS)  # set by --processes
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # set by --processes
     return p
 
 
+def _options(args: argparse.Namespace) -> ProducerOptions:
+    if args.rate is not None and args.profile is not None:
+        raise ValueError("give --rate or --profile, not both")
+    if args.sink == "kinesis" and not args.stream:
+        raise ValueError("--stream is required for the kinesis sink (or use --sink stdout | file:PATH)")
+    return ProducerOptions(
+        stream_name=args.stream or "", endpoint_url=args.endpoint_url, region=args.region,
+        rate=args.rate if args.rate is not None else 200.0, profile=args.profile,
+        duration_s=args.duration, total=args.total,
+        producer_id=args.producer_id, seed=args.seed, schema=args.schema,
+        partition_key=args.partition_key, explicit_hash_key=args.explicit_hash_key,
+        shard_limit=args.shard_limit, sink=args.sink, share=args.share,
+        batch_max_records=args.batch_max_records, record_ttl_s=args.record_ttl,
+        max_in_flight=args.max_in_flight, ledger_path=args.ledger,
+        metrics_port=args.metrics_port)
+
+
+def _usage_error(message: object) -> int:
+    print(f"producer: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        opts = ProducerOptions(
-            stream_name=args.stream, endpoint_url=args.endpoint_url, region=args.region,
-            rate=args.rate, duration_s=args.duration, total=args.total,
-            producer_id=args.producer_id, seed=args.seed, schema=args.schema,
-            batch_max_records=args.batch_max_records, record_ttl_s=args.record_ttl,
-            max_in_flight=args.max_in_flight, ledger_path=args.ledger,
-            metrics_port=args.metrics_port)
+        opts = _options(args)
     except ValueError as exc:
-        print(f"producer: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(exc)
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    if args.processes != 1:
+        if args.processes < 1 or args.child:
+            return _usage_error(f"--processes must be >= 1, got {args.processes}")
+        if opts.sink_spec.kind == "stdout":
+            return _usage_error("--sink stdout cannot be shared by several processes; use --sink file:PATH")
+        from producer.processes import run_processes
+
+        return run_processes(parser, args, progress)
+    watch = start_gate = None
+    if args.child:
+        from producer.processes import die_with_parent, status_lines, wait_for_go
+
+        die_with_parent()
+        watch, start_gate = status_lines, wait_for_go
+    elif progress:
+        from producer.progress import ProgressLine
+
+        async def watch(tally, target_rate, stopped):
+            await ProgressLine(tally, target_rate).run(stopped)
     try:
-        result = asyncio.run(run_producer(opts))
+        result = asyncio.run(run_producer(opts, watch=watch, start_gate=start_gate))
     except TargetError as exc:
         print(f"producer: error: {exc}", file=sys.stderr)
         return EXIT_TARGET
     except (ValueError, OSError) as exc:  # no region, metrics port taken, ledger unwritable
-        print(f"producer: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(exc)
     except Exception as exc:  # a bug: still one line, the traceback only with --log-level DEBUG
         logging.getLogger("producer").debug("unexpected failure", exc_info=True)
         print(f"producer: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    print(result.one_line())
+    if args.child:
+        print(json.dumps({"result": result.to_json()}), flush=True)
+    else:
+        print(result.one_line(), file=sys.stderr if opts.sink_spec.kind == "stdout" else sys.stdout)
     return EXIT_OK
 
 

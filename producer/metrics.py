@@ -1,11 +1,19 @@
 """Every Prometheus metric the producer exports, declared once.
 
+Each one is read by a dashboard panel or a rule (tests/dashboards checks it), so counts
+only the summary needs (shard-limited records, open shards) stay out of here.
+
 Labels stay low-cardinality: ``outcome`` takes only the values in ``OUTCOMES``; which
-stream or producer a series belongs to is the scrape target's business, not a label.
+stream or producer a series belongs to is the scrape target's business, not a label. The
+run id is only on ``streamload_run_info``, which dashboards join on ``(job, instance)``.
+
+``RUN_INFO`` lives in ``SERVED_REGISTRY`` (what the producer's endpoint serves: the
+default registry plus it), not in the default registry, because the load test declares
+the same family there and a test process imports both packages.
 """
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 
 __all__ = [
     "OUTCOMES",
@@ -17,6 +25,9 @@ __all__ = [
     "LATE_SENDS",
     "TARGET_RATE",
     "IN_FLIGHT_BATCHES",
+    "RUN_INFO",
+    "SERVED_REGISTRY",
+    "export_run_info",
 ]
 
 NAMESPACE = "streamload"
@@ -31,6 +42,8 @@ RECORDS = Counter(
     "run end reached before acknowledgement), rejected (refused, never to be retried).",
     ["outcome"], namespace=NAMESPACE, subsystem=SUBSYSTEM,
 )
+for _outcome in OUTCOMES:  # every series exists from the start: 0, not "no data"
+    RECORDS.labels(_outcome)
 BYTES = Counter(
     "bytes", "Payload bytes of records acknowledged by Kinesis (data only, no partition key).",
     namespace=NAMESPACE, subsystem=SUBSYSTEM,
@@ -58,6 +71,16 @@ TARGET_RATE = Gauge(
     namespace=NAMESPACE, subsystem=SUBSYSTEM,
 )
 IN_FLIGHT_BATCHES = Gauge(
-    "in_flight_batches", "Batches holding a send slot (calling PutRecords or backing off).",
+    "in_flight_batches", "PutRecords calls on the wire right now (batches backing off before a "
+    "retry or waiting for a shard's quota hold no slot and are not counted).",
     namespace=NAMESPACE, subsystem=SUBSYSTEM,
 )
+# Everything the default registry holds, plus the run info (see the module docstring).
+SERVED_REGISTRY = CollectorRegistry(auto_describe=False)
+SERVED_REGISTRY.register(REGISTRY)
+RUN_INFO = Info("run", "The run this process belongs to.", namespace=NAMESPACE, registry=SERVED_REGISTRY)
+
+
+def export_run_info(run_id: str, stream: str, producer_id: str) -> None:
+    """Publish ``streamload_run_info`` for this producer's run."""
+    RUN_INFO.info({"run_id": run_id, "stream": stream, "producer_id": producer_id})

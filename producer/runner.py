@@ -1,45 +1,50 @@
-"""``run_producer``: generate -> schedule -> PutRecords -> ledger, until done or stopped.
+"""``run_producer``: generate -> schedule -> key -> (pace) -> PutRecords -> ledger, until done
+or stopped.
 
-One aiobotocore client per run, opened with ``async with``; botocore's own retries are
-off (``total_max_attempts=1``) because ``KinesisBatchSender`` retries per record and
-must see every failure to count it. First SIGINT/SIGTERM: stop generating, let in-flight
-batches finish (bounded by the record TTL), write the summary. Second: stop retrying too.
+One aiobotocore client per run, opened with ``async with`` (``producer.target``). First
+SIGINT/SIGTERM: stop generating, let in-flight batches finish (bounded by the record TTL),
+write the summary. Second: stop retrying too (what is left counts as expired).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import re
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
-from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+from botocore.exceptions import BotoCoreError, NoRegionError
 from prometheus_client import start_http_server
 
 from producer import metrics
 from producer.ledger import LedgerWriter
-from producer.records import SCHEMAS, RandomUserRecords
-from producer.schedule import BatchDispatcher, OpenLoopSchedule
-from producer.sender import (
-    MIB,
-    TRANSIENT_EXCEPTIONS,
-    KinesisBatchSender,
-    OutcomeTally,
-    TargetError,
-    classify_target_error,
-    split_batches,
-)
+from producer.outcomes import OutcomeTally
+from producer.partition_keys import PartitionKeys
+from producer.profiles import RateProfile, constant, parse_profile
+from producer.schemas import check_schema, make_generator
+from producer.result import ProducerResult
+from producer.schedule import BatchDispatcher, OpenLoopSchedule, SendSlots
+from producer.sender import MIB, KinesisBatchSender, split_batches
+from producer.shards import ShardDirectory, ShardPacer, ShardRateLimiter
+from producer.sinks import LineSink, parse_sink
+from producer.target import TargetError, check_stream, classify_target_error, kinesis_client
 
-__all__ = ["ProducerOptions", "ProducerResult", "run_producer"]
+__all__ = ["ProducerOptions", "ProducerResult", "run_producer", "RUN_FILE_ENV"]
 
 log = logging.getLogger(__name__)
 
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
+# Set by `streamload run`/`demo` (streamload/runplan.py); read here without importing the
+# orchestrator's config models into every producer process.
+RUN_FILE_ENV = "STREAMLOAD_RUN_FILE"
+
+Watcher = Callable[[OutcomeTally, Callable[[], float], asyncio.Event], Awaitable[None]]
 
 
 @dataclass
@@ -49,12 +54,22 @@ class ProducerOptions:
     stream_name: str
     region: str | None = None  # None: the standard chain (AWS_DEFAULT_REGION, profile)
     endpoint_url: str | None = None  # None: AWS itself
-    rate: float = 200.0
+    rate: float = 200.0  # constant rate, unless ``profile`` is given
     duration_s: float | None = 30.0  # with total: whichever ends first
     total: int | None = None
     producer_id: str = "p0"
     seed: int | None = None
     schema: str = "randomuser"
+    profile: str | None = None  # e.g. "ramp:100:2000:60s" (producer/profiles.py)
+    partition_key: str = "random"  # random | field:PATH | hot[:KEY]
+    explicit_hash_key: str | None = None  # None | "random" | a decimal 0..2^128-1
+    shard_limit: bool = True  # pace each shard under its quota
+    shard_records_per_s: float = 1000.0
+    shard_bytes_per_s: float = float(MIB)
+    shard_refresh_s: float = 30.0
+    sink: str = "kinesis"  # kinesis | stdout | file:PATH
+    share: tuple[int, int] = (0, 1)  # (k, n): this process sends records k, k+n, k+2n, ...
+    run_id: str | None = None  # for streamload_run_info; default: the run file's, else our own
     batch_max_records: int = 500
     batch_max_bytes: int = 5 * MIB
     max_record_bytes: int = MIB
@@ -71,10 +86,13 @@ class ProducerOptions:
     read_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        if not _STREAM_NAME.match(self.stream_name or ""):
+        self.sink_spec = parse_sink(self.sink)
+        if self.sink_spec.kind == "kinesis" and not _STREAM_NAME.match(self.stream_name or ""):
             raise ValueError(f"stream name must be 1-128 of [a-zA-Z0-9_.-], got {self.stream_name!r}")
-        if not self.rate > 0:
+        if self.profile is None and not self.rate > 0:
             raise ValueError(f"rate must be > 0 records/s, got {self.rate!r}")
+        self.rate_profile()  # raises on a bad spec
+        PartitionKeys(self.partition_key, self.explicit_hash_key)  # raises on a bad strategy
         if self.duration_s is not None and not self.duration_s > 0:
             raise ValueError(f"duration must be > 0 s, got {self.duration_s!r}")
         if self.total is not None and self.total < 1:
@@ -87,8 +105,12 @@ class ProducerOptions:
             raise ValueError(f"record TTL must be > 0 s, got {self.record_ttl_s!r}")
         if self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight!r}")
-        if self.schema not in SCHEMAS:
-            raise ValueError(f"unknown schema {self.schema!r}; known: {', '.join(SCHEMAS)}")
+        if not (self.shard_records_per_s > 0 and self.shard_bytes_per_s > 0 and self.shard_refresh_s > 0):
+            raise ValueError("shard limits and the shard refresh interval must be > 0")
+        if not 0 <= self.share[0] < self.share[1]:
+            raise ValueError(f"share must be k/n with 0 <= k < n, got {self.share!r}")
+        # SchemaError (a ValueError) names the field: a bad template or key field stops here.
+        check_schema(self.schema, PartitionKeys(self.partition_key, self.explicit_hash_key).key_field)
         if self.metrics_port is not None and not 0 <= self.metrics_port <= 65535:
             raise ValueError(f"metrics port must be 0..65535, got {self.metrics_port!r}")
         if self.endpoint_url is not None and not re.match(r"^https?://[^/\s]+", self.endpoint_url):
@@ -98,79 +120,28 @@ class ProducerOptions:
         if self.ledger_path is not None:
             self.ledger_path = Path(self.ledger_path)
 
+    def rate_profile(self) -> RateProfile:
+        return parse_profile(self.profile) if self.profile is not None else constant(self.rate)
 
-@dataclass
-class ProducerResult:
-    """What the summary file holds; ``sent + expired + rejected == generated``."""
-
-    producer_id: str
-    generated: int
-    sent: int
-    expired: int
-    rejected: int
-    late: int
-    target_rate: float
-    achieved_rate: float
-    duration_s: float
-    done: bool = True
-    retried: int = 0
-    throttled: int = 0
-    rejected_reasons: dict[str, int] = field(default_factory=dict)
-    run_id: str = ""
-    started_at: float = 0.0
-    error: str | None = None
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    def one_line(self) -> str:
-        text = (f"producer {self.producer_id}: generated={self.generated} sent={self.sent} "
-                f"expired={self.expired} rejected={self.rejected} late={self.late} "
-                f"rate={self.achieved_rate:.1f}/{self.target_rate:g} records/s in {self.duration_s:.1f}s")
-        return text + (f" error: {self.error}" if self.error else "")
+    def credentials(self) -> dict[str, str] | None:
+        if not self.aws_access_key_id:
+            return None
+        keys = {"aws_access_key_id": self.aws_access_key_id, "aws_secret_access_key": self.aws_secret_access_key}
+        if self.aws_session_token:
+            keys["aws_session_token"] = self.aws_session_token
+        return keys
 
 
-def _client_context(opts: ProducerOptions):
-    config = AioConfig(
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=opts.connect_timeout_s,
-        read_timeout=opts.read_timeout_s,
-        max_pool_connections=opts.max_in_flight + 1,
-    )
-    kwargs = {"region_name": opts.region, "endpoint_url": opts.endpoint_url, "config": config}
-    if opts.aws_access_key_id:
-        kwargs.update(aws_access_key_id=opts.aws_access_key_id,
-                      aws_secret_access_key=opts.aws_secret_access_key,
-                      aws_session_token=opts.aws_session_token)
-    return get_session().create_client("kinesis", **kwargs)
-
-
-async def _check_stream(client, opts: ProducerOptions) -> None:
-    """Fail fast, with the cause, when the stream is missing or the endpoint unreachable."""
-    where = opts.endpoint_url or "AWS"
-    deadline = time.monotonic() + 30.0
-    while True:
-        try:
-            summary = await client.describe_stream_summary(StreamName=opts.stream_name)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("AccessDeniedException", "AccessDenied"):
-                # A producer role may be allowed PutRecords only; the first put will tell.
-                log.warning("cannot describe stream %s (%s); going on", opts.stream_name, code)
-                return
-            raise classify_target_error(exc, opts.stream_name, opts.endpoint_url) or TargetError(
-                f"DescribeStreamSummary failed at {where}: {code}") from exc
-        except TRANSIENT_EXCEPTIONS as exc:
-            raise TargetError(f"cannot reach Kinesis at {where}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise classify_target_error(exc, opts.stream_name, opts.endpoint_url) or TargetError(
-                f"cannot call Kinesis at {where}: {exc}") from exc
-        status = summary.get("StreamDescriptionSummary", {}).get("StreamStatus", "ACTIVE")
-        if status in ("ACTIVE", "UPDATING"):
-            return
-        if status == "DELETING" or time.monotonic() > deadline:
-            raise TargetError(f"stream {opts.stream_name!r} at {where} is {status}")
-        await asyncio.sleep(0.25)
+def run_id_from_run_file() -> str | None:
+    """The orchestrator's run id, when this producer was started by `streamload run`."""
+    path = os.environ.get(RUN_FILE_ENV)
+    if not path:
+        return None
+    try:
+        return str(json.loads(Path(path).read_text())["run_id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("cannot read the run id from %s=%s: %s", RUN_FILE_ENV, path, exc)
+        return None
 
 
 @contextlib.contextmanager
@@ -199,84 +170,166 @@ def _signals_request_stop(stop: asyncio.Event, abort: asyncio.Event):
 @contextlib.contextmanager
 def _metrics_endpoint(port: int | None):
     if port is None:
-        yield
+        yield None
         return
-    server, thread = start_http_server(port, addr="127.0.0.1")
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=metrics.SERVED_REGISTRY)
     log.info("producer metrics on http://127.0.0.1:%d/metrics", server.server_port)
     try:
-        yield
+        yield server.server_port
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
 
-async def run_producer(opts: ProducerOptions, *, client=None,
-                       stop: asyncio.Event | None = None) -> ProducerResult:
+async def _open_kinesis(stack: contextlib.AsyncExitStack, opts: ProducerOptions, client, tally: OutcomeTally,
+                        slots: SendSlots, ledger, abort: asyncio.Event, background: list) -> KinesisBatchSender:
+    if client is None:
+        try:
+            client = await stack.enter_async_context(kinesis_client(
+                opts.region, opts.endpoint_url, max_pool_connections=opts.max_in_flight + 1,
+                connect_timeout_s=opts.connect_timeout_s, read_timeout_s=opts.read_timeout_s,
+                credentials=opts.credentials()))
+        except NoRegionError as exc:
+            raise ValueError("no AWS region: pass --region or set AWS_DEFAULT_REGION") from exc
+        except BotoCoreError as exc:  # e.g. a region name botocore cannot use
+            raise classify_target_error(exc, opts.stream_name, opts.endpoint_url, opts.region) or \
+                TargetError(f"cannot create a Kinesis client for region {opts.region!r}: {exc}") from exc
+    await check_stream(client, opts.stream_name, opts.endpoint_url, opts.region, log)
+    pacer = None
+    if opts.shard_limit:
+        directory = ShardDirectory(client, opts.stream_name, refresh_s=opts.shard_refresh_s)
+        if not await directory.refresh():
+            log.warning("shards of %s unknown: sending unpaced until ListShards works", opts.stream_name)
+        background.append(directory.run)
+        pacer = ShardPacer(directory, ShardRateLimiter(opts.shard_records_per_s, opts.shard_bytes_per_s))
+    return KinesisBatchSender(
+        client, opts.stream_name, opts.producer_id, tally, slots=slots, pacer=pacer, ledger=ledger,
+        record_ttl_s=opts.record_ttl_s, max_record_bytes=opts.max_record_bytes,
+        endpoint_url=opts.endpoint_url, region=opts.region, abort=abort)
+
+
+async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Event | None = None,
+                       watch: Watcher | None = None,
+                       start_gate: Callable[[], Awaitable[float | None]] | None = None) -> ProducerResult:
     """Run one producer to completion and return its summary (also written next to the
     ledger). Raises ``TargetError`` when the target cannot take records, ``ValueError``
-    when no region can be found; the summary is written first, with ``error`` set. ``client`` replaces the aiobotocore client (tests);
-    setting ``stop`` ends the run gracefully like SIGTERM."""
+    when no region can be found; the summary is written first, with ``error`` set.
+    ``client`` replaces the aiobotocore client (tests); setting ``stop`` ends the run
+    gracefully like SIGTERM; ``watch(tally, target_rate, stopped)`` runs alongside (the
+    progress line); ``start_gate()``, awaited once everything is ready, returns the common
+    start time of ``--processes`` children."""
     stop = stop or asyncio.Event()
     abort = asyncio.Event()
     tally = OutcomeTally()
-    generator = RandomUserRecords(opts.producer_id, opts.seed)
-    schedule = OpenLoopSchedule(opts.rate, total=opts.total, duration_s=opts.duration_s,
-                                slice_s=opts.slice_s)
-    metrics.TARGET_RATE.set(opts.rate)
+    keys = PartitionKeys(opts.partition_key, opts.explicit_hash_key)
+    generator = make_generator(opts.schema, producer_id=opts.producer_id, seed=opts.seed,
+                               key_field=keys.key_field)
+    schedule = OpenLoopSchedule(opts.rate_profile(), total=opts.total, duration_s=opts.duration_s,
+                                slice_s=opts.slice_s, share=opts.share)
+    metrics.TARGET_RATE.set(schedule.target_rate(0.0))
+    run_id = opts.run_id or run_id_from_run_file() or generator.run_id
+    metrics.export_run_info(run_id, opts.stream_name, opts.producer_id)
     ledger = LedgerWriter(opts.ledger_path) if opts.ledger_path else None
+    slots = SendSlots(opts.max_in_flight, late_tolerance_s=opts.late_tolerance_s, on_late=tally.add_late)
     started_at = time.time()
+    stopped_at: float | None = None
     error: BaseException | None = None
+    background_stop = asyncio.Event()
+    tasks: list[asyncio.Task] = []
+    pacer: ShardPacer | None = None
     try:
         with _metrics_endpoint(opts.metrics_port), _signals_request_stop(stop, abort):
             async with contextlib.AsyncExitStack() as stack:
-                if client is None:
-                    try:
-                        client = await stack.enter_async_context(_client_context(opts))
-                    except NoRegionError as exc:
-                        raise ValueError("no AWS region: pass --region or set AWS_DEFAULT_REGION") from exc
-                    except BotoCoreError as exc:
-                        raise classify_target_error(exc, opts.stream_name, opts.endpoint_url) or \
-                            TargetError(f"cannot create a Kinesis client: {exc}") from exc
-                await _check_stream(client, opts)
-                sender = KinesisBatchSender(
-                    client, opts.stream_name, opts.producer_id, tally, ledger=ledger,
-                    record_ttl_s=opts.record_ttl_s, max_record_bytes=opts.max_record_bytes,
-                    endpoint_url=opts.endpoint_url, abort=abort)
+                background: list = []
+                if opts.sink_spec.kind == "kinesis":
+                    sink = await _open_kinesis(stack, opts, client, tally, slots, ledger, abort, background)
+                else:
+                    sink = LineSink.open(opts.sink_spec, opts.producer_id, tally, slots=slots, ledger=ledger,
+                                         max_record_bytes=opts.max_record_bytes)
+                    stack.callback(sink.close)
+                if watch is not None:
+                    background.append(lambda stopped: watch(
+                        tally, lambda: schedule.profile.rate_at(time.time() - started_at) / opts.share[1], stopped))
+                tasks = [asyncio.create_task(job(background_stop)) for job in background]
+                # Stopped before the client closes: a shard listing must not outlive it.
+                stack.push_async_callback(_stop_background, background_stop, tasks)
 
                 def on_failure(exc: BaseException) -> None:
                     stop.set()
                     abort.set()
 
-                dispatcher = BatchDispatcher(
-                    sender.send, max_in_flight=opts.max_in_flight,
-                    intended_time=lambda r: r.produced_at, late_tolerance_s=opts.late_tolerance_s,
-                    on_late=tally.add_late, on_failure=on_failure)
-                started_at = time.time()
+                dispatcher = BatchDispatcher(sink.send, on_failure=on_failure)
+                pacer = getattr(sink, "pacer", None)
+                start_at = await _unless_stopped(start_gate(), stop) if start_gate else None
+                started_at = start_at or time.time()
                 seq = 0
-                async for intended_times in schedule.slices(stop):
-                    records = [generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
-                    seq += len(records)
-                    tally.generated += len(records)
-                    for batch in split_batches(records, opts.batch_max_records, opts.batch_max_bytes):
-                        dispatcher.submit(batch)
+                try:
+                    async for intended_times in schedule.slices(stop, start_at):
+                        records = [generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
+                        tally.add_generated(len(records))
+                        keyed, rejected = keys.wrap_all(records)
+                        for reason, count in rejected.items():
+                            tally.add_rejected(count, reason)
+                        if seq == 0 and not keyed and keys.key_field:
+                            raise ValueError(f"partition key field {keys.key_field!r} is not in the "
+                                             f"{opts.schema} records")
+                        seq += len(records)
+                        for batch in split_batches(keyed, opts.batch_max_records, opts.batch_max_bytes):
+                            dispatcher.submit(batch)
+                except BaseException:
+                    abort.set()  # in-flight batches end now, their records counted expired
+                    with contextlib.suppress(BaseException):
+                        await dispatcher.drain()
+                    raise
+                if stop.is_set():
+                    stopped_at = time.time()
                 await dispatcher.drain()
     except BaseException as exc:
         error = exc
+        abort.set()
         raise
     finally:
-        duration_s = max(time.time() - started_at, 1e-9)
-        result = ProducerResult(
-            producer_id=opts.producer_id, generated=tally.generated, sent=tally.sent,
-            expired=tally.expired, rejected=tally.rejected, late=tally.late,
-            target_rate=opts.rate, achieved_rate=tally.sent / duration_s, duration_s=duration_s,
-            retried=tally.retried, throttled=tally.throttled,
-            rejected_reasons=dict(tally.rejected_reasons), run_id=generator.run_id,
-            started_at=started_at, error=_one_line(error) if error else None)
+        await _stop_background(background_stop, tasks)  # if setting up failed halfway
+        result = _result(opts, tally, schedule, run_id, started_at, stopped_at, error)
+        result.shards = len(pacer.directory.map) if pacer is not None else 0
         if ledger is not None:
             ledger.close()
             ledger.write_summary(result.to_json())
     return result
+
+
+async def _stop_background(stop: asyncio.Event, tasks: list[asyncio.Task]) -> None:
+    stop.set()
+    for task in tasks:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
+
+
+async def _unless_stopped(waiting: Awaitable[float | None], stop: asyncio.Event) -> float | None:
+    task, stopped = asyncio.ensure_future(waiting), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+    return task.result() if task.done() and not task.cancelled() else None
+
+
+def _result(opts: ProducerOptions, tally: OutcomeTally, schedule: OpenLoopSchedule, run_id: str,
+            started_at: float, stopped_at: float | None, error: BaseException | None) -> ProducerResult:
+    window_s = schedule.window_s(stopped_at)
+    sending_s = max(window_s, (tally.last_sent_at or started_at) - started_at, 1e-9)
+    return ProducerResult(
+        producer_id=opts.producer_id, generated=tally.generated, sent=tally.sent,
+        expired=tally.expired, rejected=tally.rejected, late=tally.late,
+        target_rate=schedule.target_rate(window_s), achieved_rate=tally.sent / sending_s,
+        duration_s=max(time.time() - started_at, 1e-9), retried=tally.retried,
+        throttled=tally.throttled, shard_limited=tally.shard_limited,
+        rejected_reasons=dict(tally.rejected_reasons), run_id=run_id, started_at=started_at,
+        window_s=window_s, profile=schedule.profile.spec, sink=str(opts.sink_spec),
+        error=_one_line(error) if error else None)
 
 
 def _one_line(exc: BaseException) -> str:

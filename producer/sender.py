@@ -1,21 +1,23 @@
 """PutRecords with per-record retries: every record ends ``sent``, ``expired`` or ``rejected``.
 
-Exception tree::
-
-    TargetError      the target cannot take records at all (unknown stream, bad or missing
-                     credentials, access denied); the run stops -- exit code 3.
-
-Everything else is handled per record:
+Errors that mean the target cannot take records at all raise ``TargetError``
+(``producer.target``; exit code 3). Everything else is handled per record:
 
 * a record larger than ``max_record_bytes`` (data + partition key, as Kinesis counts it)
   is ``rejected`` (reason ``oversize``) and never sent;
+* with a ``ShardPacer``, each record waits (holding no send slot) until its shard has
+  quota; one that could not go before its deadline is ``expired`` without being sent;
 * a partial failure (``FailedRecordCount > 0``) resends *only* the failed records whose
   error is retryable (``ProvisionedThroughputExceededException``, ``InternalFailure``),
-  with exponential backoff and full jitter; other per-record errors are ``rejected``;
+  with exponential backoff and full jitter -- the backoff holds no send slot either;
+  other per-record errors are ``rejected``;
 * a whole-call error that may pass (throttling, 5xx, connection reset, timeout) resends
   the whole batch;
 * nothing is retried past the record's deadline (``produced_at + record_ttl_s``): such
   records are ``expired``; so are records still unsent when the run is aborted.
+
+A put that lands on another shard than the pacer predicted means the stream was
+resharded: the shard directory is told to list the shards again.
 
 A resend after a timeout may duplicate a record that Kinesis did store; the audit reports
 duplicates rather than this module hiding them.
@@ -26,24 +28,24 @@ import asyncio
 import logging
 import random
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
-import aiohttp
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionError as BotoConnectionError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from producer import metrics
 from producer.ledger import LedgerEntry, LedgerWriter
-from producer.records import GeneratedRecord
+from producer.outcomes import OutcomeTally
+from producer.partition_keys import KeyedRecord
+from producer.schedule import SendSlots
+from producer.shards import ShardPacer
+from producer.target import (
+    RETRYABLE_CALL_ERRORS,
+    RETRYABLE_RECORD_ERRORS,
+    THROTTLING_ERRORS,
+    TRANSIENT_EXCEPTIONS,
+    TargetError,
+    classify_target_error,
+)
 
 __all__ = [
     "TargetError",
@@ -57,170 +59,125 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-RETRYABLE_RECORD_ERRORS = frozenset({"ProvisionedThroughputExceededException", "InternalFailure"})
-THROTTLING_ERRORS = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException",
-    "KMSThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
-})
-RETRYABLE_CALL_ERRORS = THROTTLING_ERRORS | {
-    "InternalFailure", "InternalServerError", "ServiceUnavailable", "InternalError",
-}
-FATAL_CALL_ERRORS = frozenset({
-    "ResourceNotFoundException", "UnrecognizedClientException", "InvalidSignatureException",
-    "ExpiredTokenException", "ExpiredToken", "AccessDeniedException", "AccessDenied",
-    "IncompleteSignature", "MissingAuthenticationToken", "InvalidClientTokenId",
-    "SignatureDoesNotMatch", "KMSAccessDeniedException", "KMSDisabledException",
-    "KMSNotFoundException", "KMSInvalidStateException", "KMSOptInRequired",
-})
-TRANSIENT_EXCEPTIONS = (HTTPClientError, BotoConnectionError, aiohttp.ClientError,
-                        asyncio.TimeoutError, OSError)
 
 
-class TargetError(Exception):
-    """The target cannot take records at all; the message is one line naming the cause."""
-
-
-def classify_target_error(exc: BaseException, stream_name: str, endpoint: str | None) -> TargetError | None:
-    """A ``TargetError`` if ``exc`` means no record can ever be put, else ``None``."""
-    where = endpoint or "AWS"
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        message = exc.response.get("Error", {}).get("Message", "") or code
-        if code == "ResourceNotFoundException":
-            return TargetError(f"stream {stream_name!r} not found at {where}: {message}")
-        if code in FATAL_CALL_ERRORS:
-            return TargetError(f"{code} from {where}: {message}")
-        return None
-    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return TargetError(f"no usable AWS credentials: {exc}")
-    if isinstance(exc, NoRegionError):
-        return TargetError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
-    return None
-
-
-def split_batches(records: Iterable[GeneratedRecord], max_records: int = 500,
-                  max_bytes: int = 5 * MIB,
-                  partition_key: Callable[[GeneratedRecord], str] = lambda r: r.event_id,
-                  ) -> Iterator[list[GeneratedRecord]]:
+def split_batches(records: Iterable[KeyedRecord], max_records: int = 500,
+                  max_bytes: int = 5 * MIB) -> Iterator[list[KeyedRecord]]:
     """Consecutive batches of at most ``max_records`` records and ``max_bytes`` bytes
     (data + partition keys: what Kinesis counts toward the 5 MiB request limit)."""
-    batch: list[GeneratedRecord] = []
+    batch: list[KeyedRecord] = []
     size = 0
     for record in records:
-        record_size = len(record.data) + len(partition_key(record).encode())
-        if batch and (len(batch) >= max_records or size + record_size > max_bytes):
+        if batch and (len(batch) >= max_records or size + record.size > max_bytes):
             yield batch
             batch, size = [], 0
         batch.append(record)
-        size += record_size
+        size += record.size
     if batch:
         yield batch
-
-
-@dataclass
-class OutcomeTally:
-    """Running totals; ``generated == sent + expired + rejected`` once every batch is done."""
-
-    generated: int = 0
-    sent: int = 0
-    expired: int = 0
-    rejected: int = 0
-    late: int = 0
-    retried: int = 0
-    throttled: int = 0
-    sent_bytes: int = 0
-    rejected_reasons: Counter = field(default_factory=Counter)
-
-    def add_sent(self, count: int, data_bytes: int) -> None:
-        self.sent += count
-        self.sent_bytes += data_bytes
-        metrics.RECORDS.labels("sent").inc(count)
-        metrics.BYTES.inc(data_bytes)
-
-    def add_expired(self, count: int) -> None:
-        if count:
-            self.expired += count
-            metrics.RECORDS.labels("expired").inc(count)
-
-    def add_rejected(self, count: int, reason: str) -> None:
-        if count:
-            self.rejected += count
-            self.rejected_reasons[reason] += count
-            metrics.RECORDS.labels("rejected").inc(count)
-
-    def add_late(self, count: int) -> None:
-        self.late += count
-
-    def add_retried(self, count: int) -> None:
-        self.retried += count
-        metrics.RETRIES.inc(count)
-
-    def add_throttled(self, count: int) -> None:
-        self.throttled += count
-        metrics.THROTTLED.inc(count)
-
-    @property
-    def finished(self) -> int:
-        return self.sent + self.expired + self.rejected
 
 
 class KinesisBatchSender:
     """Sends one batch to completion; many run at once under ``BatchDispatcher``.
 
     ``client`` is an aiobotocore Kinesis client (or anything with an async
-    ``put_records(StreamName=..., Records=[...])``). ``abort`` set means: stop retrying,
-    count whatever is left as expired.
+    ``put_records(StreamName=..., Records=[...])``). ``slots`` bounds the calls on the
+    wire; ``pacer`` (optional) keeps each shard under its quota. ``abort`` set means: stop
+    retrying, count whatever is left as expired.
     """
 
     def __init__(self, client, stream_name: str, producer_id: str, tally: OutcomeTally, *,
+                 slots: SendSlots | None = None, pacer: ShardPacer | None = None,
                  ledger: LedgerWriter | None = None, record_ttl_s: float = 30.0,
                  max_record_bytes: int = MIB, backoff_base_s: float = 0.05,
                  backoff_max_s: float = 2.0, endpoint_url: str | None = None,
-                 abort: asyncio.Event | None = None, rng: random.Random | None = None,
-                 clock: Callable[[], float] = time.time,
-                 partition_key: Callable[[GeneratedRecord], str] = lambda r: r.event_id) -> None:
+                 region: str | None = None, abort: asyncio.Event | None = None,
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time) -> None:
         self.client = client
         self.stream_name = stream_name
         self.producer_id = producer_id
         self.tally = tally
+        self.slots = slots or SendSlots(64)
+        self.pacer = pacer
         self.ledger = ledger
         self.record_ttl_s = record_ttl_s
         self.max_record_bytes = max_record_bytes
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.endpoint_url = endpoint_url
+        self.region = region
         self.abort = abort or asyncio.Event()
         self.rng = rng or random.Random()
         self.clock = clock
-        self.partition_key = partition_key
 
-    async def send(self, batch: list[GeneratedRecord]) -> None:
+    async def send(self, batch: list[KeyedRecord]) -> None:
         pending = []
         for record in batch:
-            if len(record.data) + len(self.partition_key(record).encode()) > self.max_record_bytes:
+            if record.size > self.max_record_bytes:
                 self.tally.add_rejected(1, "oversize")
             else:
                 pending.append(record)
-        attempt = 0
-        while pending:
-            if self.abort.is_set():
-                self.tally.add_expired(len(pending))
-                return
-            now = self.clock()
-            alive = [r for r in pending if now < r.produced_at + self.record_ttl_s]
-            self.tally.add_expired(len(pending) - len(alive))
-            if not alive:
-                return
-            if attempt:
-                self.tally.add_retried(len(alive))
-            pending = await self._attempt(alive)
-            if pending:
-                attempt += 1
-                await self._backoff(attempt, pending)
+        await self._deliver(pending, attempt=0)
 
-    async def _attempt(self, records: list[GeneratedRecord]) -> list[GeneratedRecord]:
+    def _deadline(self, record: KeyedRecord) -> float:
+        return record.record.produced_at + self.record_ttl_s
+
+    def _alive(self, records: list[KeyedRecord]) -> list[KeyedRecord]:
+        """Drops (as expired) what is past its deadline, or everything once aborted."""
+        if self.abort.is_set():
+            self.tally.add_expired(len(records))
+            return []
+        now = self.clock()
+        alive = [r for r in records if now < self._deadline(r)]
+        self.tally.add_expired(len(records) - len(alive))
+        return alive
+
+    def _plan(self, records: list[KeyedRecord]) -> list[tuple[float, list[KeyedRecord]]]:
+        if self.pacer is None:
+            return [(0.0, records)]
+        now = self.clock()
+        groups, too_late = self.pacer.plan(records, self._deadline, now)
+        self.tally.add_expired(len(too_late))
+        self.tally.add_shard_limited(sum(len(members) for at, members in groups if at > now))
+        return groups
+
+    async def _deliver(self, records: list[KeyedRecord], attempt: int) -> None:
+        """Attempt ``records`` until each is sent, expired or rejected."""
+        while records:
+            records = self._alive(records)
+            groups = self._plan(records) if records else []
+            if len(groups) > 1:  # shards ready at different times go separately
+                await asyncio.gather(*(self._deliver_group(at, members, attempt) for at, members in groups))
+                return
+            if not groups:
+                return
+            records = await self._try_once(*groups[0], attempt)
+            attempt += 1
+
+    async def _deliver_group(self, ready_at: float, records: list[KeyedRecord], attempt: int) -> None:
+        failed = await self._try_once(ready_at, records, attempt)
+        if failed:
+            await self._deliver(failed, attempt + 1)
+
+    async def _try_once(self, ready_at: float, records: list[KeyedRecord], attempt: int) -> list[KeyedRecord]:
+        """Wait until ``ready_at``, make one call, back off if anything failed; returns
+        the records to try again."""
+        await self._sleep(ready_at - self.clock())
+        records = self._alive(records)
+        if not records:
+            return []
+        if attempt:
+            self.tally.add_retried(len(records))
+        first_times = [r.record.produced_at for r in records] if attempt == 0 else ()
+        async with self.slots.call(first_times):
+            failed = await self._attempt(records)
+        if failed:
+            await self._backoff(attempt + 1, failed)
+        return failed
+
+    async def _attempt(self, records: list[KeyedRecord]) -> list[KeyedRecord]:
         """One PutRecords call; returns the records to try again."""
-        entries = [{"Data": r.data, "PartitionKey": self.partition_key(r)} for r in records]
+        entries = [r.entry() for r in records]
         started = time.perf_counter()
         try:
             response = await self.client.put_records(StreamName=self.stream_name, Records=entries)
@@ -234,29 +191,35 @@ class KinesisBatchSender:
             # A malformed answer proves nothing about any record: try them all again.
             log.warning("PutRecords answered %d results for %d records", len(results), len(records))
             return records
-        retry: list[GeneratedRecord] = []
+        retry: list[KeyedRecord] = []
         acked: list[LedgerEntry] = []
         acked_bytes = 0
-        for record, result in zip(records, results):
+        map_is_stale = False
+        for keyed, result in zip(records, results):
             code = result.get("ErrorCode")
             if not code:
-                acked.append((record.event_id, self.producer_id, record.seq, result.get("ShardId", ""),
+                record = keyed.record
+                shard_id = result.get("ShardId", "")
+                acked.append((record.event_id, self.producer_id, record.seq, shard_id,
                               result.get("SequenceNumber", ""), record.produced_at, acked_at))
                 acked_bytes += len(record.data)
+                map_is_stale |= keyed.shard is not None and shard_id != keyed.shard
             elif code in RETRYABLE_RECORD_ERRORS:
-                retry.append(record)
+                retry.append(keyed)
                 if code in THROTTLING_ERRORS:
                     self.tally.add_throttled(1)
             else:
                 self.tally.add_rejected(1, code)
+        if map_is_stale and self.pacer is not None:
+            self.pacer.directory.mark_stale()
         if acked:
             if self.ledger is not None:
                 self.ledger.append(acked)
             self.tally.add_sent(len(acked), acked_bytes)
         return retry
 
-    def _after_call_error(self, exc: BaseException, records: list[GeneratedRecord]) -> list[GeneratedRecord]:
-        fatal = classify_target_error(exc, self.stream_name, self.endpoint_url)
+    def _after_call_error(self, exc: BaseException, records: list[KeyedRecord]) -> list[KeyedRecord]:
+        fatal = classify_target_error(exc, self.stream_name, self.endpoint_url, self.region)
         if fatal is not None:
             self.tally.add_expired(len(records))
             raise fatal from exc
@@ -275,12 +238,17 @@ class KinesisBatchSender:
         log.debug("PutRecords failed, retrying %d records: %s", len(records), exc)
         return records
 
-    async def _backoff(self, attempt: int, pending: list[GeneratedRecord]) -> None:
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
-        # No point sleeping past the last deadline in the batch.
-        last_deadline = max(r.produced_at for r in pending) + self.record_ttl_s
-        delay = min(self.rng.uniform(0, ceiling), max(0.0, last_deadline - self.clock()))
+    async def _sleep(self, delay: float) -> None:
+        """Sleep (holding nothing) unless aborted first."""
+        if delay <= 0 or self.abort.is_set():
+            return
         try:
             await asyncio.wait_for(self.abort.wait(), timeout=delay)
         except asyncio.TimeoutError:
             pass
+
+    async def _backoff(self, attempt: int, pending: list[KeyedRecord]) -> None:
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        # No point sleeping past the last deadline in the batch.
+        last_deadline = max(self._deadline(r) for r in pending)
+        await self._sleep(min(self.rng.uniform(0, ceiling), max(0.0, last_deadline - self.clock())))

@@ -29,6 +29,7 @@ def _producer_sender():
 
 def test_producer_retries_throttled_records_until_all_stored_when_shard_limit_is_low():
     sender_module = _producer_sender()
+    from producer.partition_keys import PartitionKeys
     from producer.records import GeneratedRecord
 
     srv = start_server(KinesisBackend(KinesisSettings(shard_write_records_per_s=200)))
@@ -36,6 +37,8 @@ def test_producer_retries_throttled_records_until_all_stored_when_shard_limit_is
         make_client(srv.url).create_stream(StreamName="s", ShardCount=1)
         now = time.time()
         records = [GeneratedRecord(f"event-{i}", i, now, f"payload-{i}".encode()) for i in range(600)]
+        keyed, rejected = PartitionKeys("random").wrap_all(records)
+        assert not rejected
         tally = sender_module.OutcomeTally()
 
         async def send_all() -> None:
@@ -44,7 +47,7 @@ def test_producer_retries_throttled_records_until_all_stored_when_shard_limit_is
                 aws_access_key_id=LOCAL_KEY, aws_secret_access_key=LOCAL_KEY,
             ) as client:
                 sender = sender_module.KinesisBatchSender(client, "s", "p1", tally, record_ttl_s=30, backoff_base_s=0.05)
-                await asyncio.gather(*(sender.send(records[i:i + 300]) for i in range(0, 600, 300)))
+                await asyncio.gather(*(sender.send(keyed[i:i + 300]) for i in range(0, 600, 300)))
 
         asyncio.run(asyncio.wait_for(send_all(), timeout=30))
         assert tally.sent == 600 and tally.throttled > 0 and tally.retried > 0

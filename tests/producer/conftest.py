@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
-import uuid
 from pathlib import Path
 
 
@@ -32,7 +30,7 @@ import pytest
 
 from emulator.runtime import BackgroundServer
 
-from producer_test_support import LOCAL_CREDENTIALS, REGION
+from producer_test_support import LOCAL_CREDENTIALS, REGION, create_stream
 
 
 def _start_emulator():
@@ -88,18 +86,6 @@ def local_kinesis_endpoint(kinesis_servers):
     return kinesis_servers("emulator" if _emulator_importable() else "moto")
 
 
-def create_stream(endpoint: str, shards: int = 2) -> str:
-    """A fresh stream, ACTIVE."""
-    client = boto3.client("kinesis", endpoint_url=endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
-    name = f"producer-test-{uuid.uuid4().hex[:8]}"
-    client.create_stream(StreamName=name, ShardCount=shards)
-    deadline = time.monotonic() + 10
-    while client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
-        assert time.monotonic() < deadline, "stream never became ACTIVE"
-        time.sleep(0.05)
-    return name
-
-
 @pytest.fixture
 def kinesis_client(kinesis_endpoint):
     return boto3.client("kinesis", endpoint_url=kinesis_endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
@@ -115,3 +101,10 @@ def stream(kinesis_endpoint):
 def local_stream(local_kinesis_endpoint):
     """A fresh two-shard stream on ``local_kinesis_endpoint``."""
     return create_stream(local_kinesis_endpoint)
+
+
+@pytest.fixture
+def local_kinesis_client_factory(local_kinesis_endpoint):
+    """(boto3 client, new_stream(shards) -> name) on ``local_kinesis_endpoint``."""
+    client = boto3.client("kinesis", endpoint_url=local_kinesis_endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
+    return client, lambda shards=2: create_stream(local_kinesis_endpoint, shards)

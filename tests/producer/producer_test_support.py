@@ -2,11 +2,47 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import boto3
 
 from botocore.exceptions import ClientError
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local"}
 REGION = "us-east-1"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli_env(**overrides: str | None) -> dict[str, str]:
+    """The environment for a `python -m producer` child: local keys, no AWS config files."""
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
+           "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def run_cli(*args: str, timeout: float = 30, **env: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "producer", *args], cwd=REPO, env=cli_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def create_stream(endpoint: str, shards: int = 2) -> str:
+    """A fresh stream, ACTIVE."""
+    client = boto3.client("kinesis", endpoint_url=endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
+    name = f"producer-test-{uuid.uuid4().hex[:8]}"
+    client.create_stream(StreamName=name, ShardCount=shards)
+    deadline = time.monotonic() + 10
+    while client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, "stream never became ACTIVE"
+        time.sleep(0.05)
+    return name
 
 
 def read_all_records(client, stream_name: str) -> list[dict]:
@@ -24,6 +60,14 @@ def read_all_records(client, stream_name: str) -> list[dict]:
     return out
 
 
+def keyed(records, strategy: str = "random", explicit_hash_key=None):
+    """Generated records as the sender takes them (partition key chosen)."""
+    from producer.partition_keys import PartitionKeys
+
+    keys = PartitionKeys(strategy, explicit_hash_key)
+    return [keys.wrap(r) for r in records]
+
+
 def client_error(code: str, status: int = 400, message: str = "") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message or code},
                         "ResponseMetadata": {"HTTPStatusCode": status}}, "PutRecords")
@@ -39,6 +83,12 @@ class FakeKinesis:
         self.stream_status = stream_status
         self.delay_s = delay_s
         self.calls: list[list[str]] = []
+        self.entries: list[list[dict]] = []  # every call's full PutRecords entries
+
+    async def list_shards(self, StreamName=None, NextToken=None):
+        return {"Shards": [{"ShardId": "shardId-000000000000",
+                            "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": str(2**128 - 1)},
+                            "SequenceNumberRange": {"StartingSequenceNumber": "0"}}]}
 
     async def describe_stream_summary(self, StreamName):
         if self.stream_status == "MISSING":
@@ -49,6 +99,7 @@ class FakeKinesis:
         keys = [r["PartitionKey"] for r in Records]
         index = len(self.calls)
         self.calls.append(keys)
+        self.entries.append(list(Records))
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         codes = self.script(index, keys)

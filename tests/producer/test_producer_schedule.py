@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from producer.schedule import BatchDispatcher, OpenLoopSchedule
+from producer.profiles import parse_profile
+from producer.schedule import BatchDispatcher, OpenLoopSchedule, SendSlots
 
 
 @dataclass
@@ -60,47 +61,102 @@ def test_schedule_ends_early_when_stop_event_set():
     assert 25 <= count < 500  # stopped near 0.3 s, far short of the 1000 records 10 s would hold
 
 
-def test_schedule_keeps_rate_when_sends_are_slower_than_the_interval():
+def test_schedule_keeps_dispatching_when_sends_are_slower_than_the_interval():
     # Each send takes 200 ms, far longer than the 20 ms slice: an open loop still
-    # dispatches on time because calls overlap.
+    # dispatches on schedule because calls overlap instead of queueing behind each other.
     async def scenario():
-        dispatch_starts = []
+        running, most_running = 0, 0
+        slots = SendSlots(64)
 
         async def slow_send(batch):
-            dispatch_starts.append(time.time())
-            await asyncio.sleep(0.2)
+            nonlocal running, most_running
+            async with slots.call([i.produced_at for i in batch]):
+                running += 1
+                most_running = max(most_running, running)
+                await asyncio.sleep(0.2)
+                running -= 1
 
-        dispatcher = BatchDispatcher(slow_send, max_in_flight=64, late_tolerance_s=1.0,
-                                     intended_time=lambda i: i.produced_at)
-        schedule = OpenLoopSchedule(1000, total=500, slice_s=0.02)
-        started = time.monotonic()
-        async for times in schedule.slices():
+        dispatcher = BatchDispatcher(slow_send)
+        dispatched = 0
+        async for times in OpenLoopSchedule(1000, total=500, slice_s=0.02).slices():
             dispatcher.submit([Item(t) for t in times])
-        scheduled_in = time.monotonic() - started
+            dispatched += len(times)
+        unfinished_when_schedule_ended = running + dispatcher.pending
         await dispatcher.drain()
-        return scheduled_in, dispatcher.late, dispatch_starts
+        return dispatched, most_running, unfinished_when_schedule_ended
 
-    scheduled_in, late, starts = asyncio.run(scenario())
-    # 25 sends of 200 ms each, run one after the other, would take 5 s.
-    assert 0.45 <= scheduled_in < 3.0
-    assert late == 0
-    assert max(starts) - min(starts) < 3.0
+    dispatched, most_running, unfinished = asyncio.run(scenario())
+    assert dispatched == 500
+    assert most_running >= 2  # sends overlapped
+    assert unfinished >= 2  # the schedule did not wait for sends to finish
 
 
-def test_dispatcher_counts_late_records_when_all_slots_are_busy():
+def test_slots_count_late_records_when_all_slots_are_busy():
+    now = [0.0]  # a clock the sends advance: 100 ms each, no real waiting
+
     async def scenario():
-        async def slow_send(batch):
-            await asyncio.sleep(0.1)
+        slots = SendSlots(1, late_tolerance_s=0.05, clock=lambda: now[0])
 
-        dispatcher = BatchDispatcher(slow_send, max_in_flight=1, late_tolerance_s=0.05,
-                                     intended_time=lambda i: i.produced_at)
-        now = time.time()
-        for k in range(5):  # five one-record batches all due now; one slot, 100 ms each
-            dispatcher.submit([Item(now)])
+        async def slow_send(batch):
+            async with slots.call([i.produced_at for i in batch]):
+                await asyncio.sleep(0)  # the others queue for the slot meanwhile
+                now[0] += 0.1
+
+        dispatcher = BatchDispatcher(slow_send)
+        for k in range(5):  # five one-record batches all due at 0; one slot
+            dispatcher.submit([Item(0.0)])
         await dispatcher.drain()
-        return dispatcher.late
+        return slots.late
 
     assert asyncio.run(scenario()) == 4
+
+
+def test_slots_free_while_a_batch_backs_off_when_another_batch_is_due():
+    # Batch A fails, then sleeps 0.5 s before retrying -- outside the only slot, so batch
+    # B (due now) goes on time instead of waiting behind A's backoff.
+    async def scenario():
+        slots = SendSlots(1, late_tolerance_s=0.2)
+        order = []
+
+        async def send_a(batch):
+            async with slots.call([i.produced_at for i in batch]):
+                order.append("a-1")
+            await asyncio.sleep(0.5)  # backoff: no slot held
+            async with slots.call():
+                order.append("a-2")
+
+        async def send_b(batch):
+            async with slots.call([i.produced_at for i in batch]):
+                order.append("b")
+
+        now = time.time()
+        a = asyncio.create_task(send_a([Item(now)]))
+        await asyncio.sleep(0.05)
+        await send_b([Item(time.time())])
+        await a
+        return order, slots.late
+
+    order, late = asyncio.run(scenario())
+    assert order == ["a-1", "b", "a-2"]  # b did not wait out a's 0.5 s backoff
+
+
+def test_schedule_follows_profile_times_when_given_a_ramp():
+    profile = parse_profile("ramp:0:2000:0.5s")
+    schedule = OpenLoopSchedule(profile, duration_s=0.6, slice_s=0.02)
+    got = asyncio.run(_collect(schedule))
+    intended = [t for _, times in got for t in times]
+    # 0.5 s ramp to 2000/s holds 500 records, then 0.1 s at 2000/s holds 200 more.
+    assert len(intended) == 700
+    assert intended == pytest.approx([schedule.started_at + profile.time_of(i) for i in range(700)])
+
+
+def test_shares_of_a_schedule_partition_the_profile_when_split_over_processes():
+    profile = parse_profile("sine:1000:500:2s")
+    whole = [profile.time_of(i) for i in range(3001)]
+    parts = [OpenLoopSchedule(profile, total=3001, share=(k, 3)) for k in range(3)]
+    offsets = sorted(p.offset_of(j) for p in parts for j in range(1001) if j < p.limit)
+    assert [p.limit for p in parts] == [1001, 1000, 1000]
+    assert offsets == pytest.approx(whole, abs=1e-9)
 
 
 def test_dispatcher_reraises_first_failure_after_all_batches_finish():
@@ -114,8 +170,7 @@ def test_dispatcher_reraises_first_failure_after_all_batches_finish():
             finished.append(batch[0].produced_at)
 
         failures = []
-        dispatcher = BatchDispatcher(send, max_in_flight=4, intended_time=lambda i: 0.0,
-                                     late_tolerance_s=1e9, on_failure=failures.append)
+        dispatcher = BatchDispatcher(send, on_failure=failures.append)
         for k in range(4):
             dispatcher.submit([Item(k)])
         with pytest.raises(RuntimeError, match="boom"):

@@ -3,6 +3,7 @@ whole-call errors, fatal target errors. Fake client, no network."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 
 import orjson
@@ -12,15 +13,16 @@ from prometheus_client import REGISTRY
 
 from producer.ledger import LedgerWriter
 from producer.records import GeneratedRecord, RandomUserRecords
+from producer.schedule import SendSlots
 from producer.sender import MIB, KinesisBatchSender, OutcomeTally, TargetError, split_batches
-from producer_test_support import FakeKinesis, client_error
+from producer_test_support import FakeKinesis, client_error, keyed
 
 GEN = RandomUserRecords("p0", seed=1, run_id="t")
 
 
-def _records(n: int, produced_at: float | None = None) -> list[GeneratedRecord]:
+def _records(n: int, produced_at: float | None = None):
     now = time.time() if produced_at is None else produced_at
-    return [GEN.generate(i, now) for i in range(n)]
+    return keyed([GEN.generate(i, now) for i in range(n)])
 
 
 def _sender(client, tally, **kw) -> KinesisBatchSender:
@@ -34,25 +36,25 @@ def _counter(outcome: str) -> float:
 
 def test_sender_resends_only_failed_records_when_put_partially_fails(tmp_path):
     records = _records(10)
-    failing = {records[2].event_id, records[7].event_id, records[9].event_id}
+    failing = {records[2].partition_key, records[7].partition_key, records[9].partition_key}
 
     def script(index, keys):
         if index == 0:
             return ["ProvisionedThroughputExceededException" if k in failing else None for k in keys]
         if index == 1:  # second attempt: one still fails, with the other retryable code
-            return ["InternalFailure" if k == records[9].event_id else None for k in keys]
+            return ["InternalFailure" if k == records[9].partition_key else None for k in keys]
         return [None] * len(keys)
 
     client, tally = FakeKinesis(script), OutcomeTally(generated=10)
     sent_before = _counter("sent")
     with LedgerWriter(tmp_path / "ledger.jsonl") as ledger:
         asyncio.run(_sender(client, tally, ledger=ledger).send(records))
-    assert [sorted(c) for c in client.calls] == [sorted(r.event_id for r in records),
-                                                 sorted(failing), [records[9].event_id]]
+    assert [sorted(c) for c in client.calls] == [sorted(r.partition_key for r in records),
+                                                 sorted(failing), [records[9].partition_key]]
     assert (tally.sent, tally.expired, tally.rejected) == (10, 0, 0)
     assert (tally.retried, tally.throttled) == (4, 3)
     lines = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
-    assert sorted(line["event_id"] for line in lines) == sorted(r.event_id for r in records)
+    assert sorted(line["event_id"] for line in lines) == sorted(r.record.event_id for r in records)
     assert set(lines[0]) == {"event_id", "producer_id", "seq", "shard_id", "sequence_number",
                              "produced_at", "acked_at"}
     assert all(line["acked_at"] >= line["produced_at"] for line in lines)
@@ -78,11 +80,11 @@ def test_sender_expires_without_calling_when_records_already_past_ttl():
 
 def test_sender_rejects_oversize_record_without_sending_it_when_over_limit():
     records = _records(3)
-    huge = GeneratedRecord("p0-t-huge", 99, time.time(), b"x" * (MIB - 5))  # + 9-byte key > 1 MiB
+    huge = keyed([GeneratedRecord("p0-t-huge", 99, time.time(), b"x" * (MIB - 5))])[0]  # + 9-byte key > 1 MiB
     client, tally = FakeKinesis(), OutcomeTally(generated=4)
     rejected_before = _counter("rejected")
     asyncio.run(_sender(client, tally).send([records[0], huge, records[1], records[2]]))
-    assert client.calls == [[r.event_id for r in records]]
+    assert client.calls == [[r.partition_key for r in records]]
     assert (tally.sent, tally.expired, tally.rejected) == (3, 0, 1)
     assert tally.rejected_reasons == {"oversize": 1}
     assert _counter("rejected") - rejected_before == 1
@@ -146,5 +148,35 @@ def test_split_batches_respects_record_and_byte_limits_when_splitting():
     limit = 4000  # about three ~1.2 KB records
     by_bytes = list(split_batches(records[:10], max_bytes=limit))
     assert len(by_bytes) >= 3
-    assert all(sum(len(r.data) + len(r.event_id) for r in b) <= limit for b in by_bytes)
+    assert all(sum(len(r.record.data) + len(r.partition_key) for r in b) <= limit for b in by_bytes)
     assert [r for b in by_bytes for r in b] == records[:10]
+
+
+class _LongestBackoff(random.Random):
+    def uniform(self, a, b):  # full jitter always picks its ceiling: deterministic waits
+        return b
+
+
+def test_sender_frees_its_call_slot_while_backing_off_when_another_batch_is_due():
+    records = _records(6)
+    first, second = records[:3], records[3:]
+
+    def script(index, keys):  # the first call is throttled, everything after succeeds
+        return ["ProvisionedThroughputExceededException"] * len(keys) if index == 0 else [None] * len(keys)
+
+    async def scenario():
+        client, tally = FakeKinesis(script), OutcomeTally(generated=6)
+        sender = _sender(client, tally, slots=SendSlots(1), backoff_base_s=0.5, backoff_max_s=0.5,
+                         rng=_LongestBackoff())
+        retrying = asyncio.create_task(sender.send(first))
+        while not client.calls:
+            await asyncio.sleep(0.001)
+        await sender.send(second)  # one slot only: this would wait 0.5 s if the backoff held it
+        calls_before_retry = len(client.calls)
+        await retrying
+        return client.calls, calls_before_retry, tally
+
+    calls, calls_before_retry, tally = asyncio.run(asyncio.wait_for(scenario(), timeout=10))
+    keys = [r.partition_key for r in first], [r.partition_key for r in second]
+    assert calls == [keys[0], keys[1], keys[0]] and calls_before_retry == 2
+    assert (tally.sent, tally.retried, tally.throttled) == (6, 3, 3)
