@@ -13,20 +13,27 @@ Prints, besides details:
 
 Kinesis keeps its real read limits (5 GetRecords/s, 2 MiB/s per shard); only its write
 limits are lifted so loading the stream does not dominate the run.
+
+The Data API runs in its own process (``python -m emulator.redshift_data``), as it does for
+every real client: in the bench's process, boto3 and the server would take turns on one GIL
+and the overhead figure would mostly measure the interpreter's 5 ms thread switch interval.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boto3  # noqa: E402
 import psycopg  # noqa: E402
+from aiohttp import web  # noqa: E402
 
 from emulator.kinesis.server import create_app as create_kinesis_app  # noqa: E402
 from emulator.kinesis.settings import KinesisSettings  # noqa: E402
@@ -39,7 +46,7 @@ LOCAL = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "stre
 STREAM = "bench-stream"
 
 
-def run(client, sql: str, database: str = "dev") -> dict:
+def run(client, sql: str, database: str = "dev", poll_s: float = 0.0) -> dict:
     statement_id = client.execute_statement(Sql=sql, Database=database, WorkgroupName="bench")["Id"]
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -48,7 +55,35 @@ def run(client, sql: str, database: str = "dev") -> dict:
             if described["Status"] != "FINISHED":
                 raise SystemExit(f"statement failed: {described.get('Error')}")
             return described
+        time.sleep(poll_s)
     raise SystemExit("statement did not finish within 600 s")
+
+
+@contextmanager
+def data_api_process(pg_dsn: str, kinesis_url: str):
+    """``python -m emulator.redshift_data`` on a free port; yields its URL."""
+    command = [sys.executable, "-m", "emulator.redshift_data", "--pg-dsn", pg_dsn, "--kinesis-endpoint",
+               kinesis_url, "--auto-refresh-interval", "0", "--port", "0"]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = None
+        for _ in range(50):  # the banner is the first line it prints
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("REDSHIFT_DATA_URL="):
+                url = line.strip().split("=", 1)[1]
+                break
+        if url is None:
+            raise SystemExit("the Data API server did not start")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def load_stream(kinesis, records: int, shards: int) -> None:
@@ -65,20 +100,52 @@ def load_stream(kinesis, records: int, shards: int) -> None:
                 batch = [r for r, out in zip(batch, response["Records"]) if "ErrorCode" in out]
 
 
-def bench_refresh(client, kinesis, records: int, shards: int) -> float:
-    load_stream(kinesis, records, shards)
-    run(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default")
+def bench_refresh(client, records: int, shards: int, database: str = "dev", label: str = "refresh") -> float:
+    """REFRESH of a new streaming MV over the loaded stream (it starts from TRIM_HORIZON)."""
+    run(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default", database)
     run(client, f'CREATE MATERIALIZED VIEW bench_mv AS SELECT approximate_arrival_timestamp, '
-                f'JSON_PARSE(kinesis_data) AS payload FROM ks."{STREAM}"')
+                f'JSON_PARSE(kinesis_data) AS payload FROM ks."{STREAM}"', database)
     started = time.perf_counter()
-    run(client, "REFRESH MATERIALIZED VIEW bench_mv")
+    # polls every 2 ms like a patient client: a busy poll would take CPU from the refresh it waits for
+    run(client, "REFRESH MATERIALIZED VIEW bench_mv", database, poll_s=0.002)
     elapsed = time.perf_counter() - started
-    counted = run(client, "SELECT count(*) FROM bench_mv")
+    counted = run(client, "SELECT count(*) FROM bench_mv", database)
     total = client.get_statement_result(Id=counted["Id"])["Records"][0][0]["longValue"]
     if total != records:
         raise SystemExit(f"REFRESH ingested {total} of {records} records")
-    print(f"refresh: {records} records from {shards} shards in {elapsed:.3f} s = {records / elapsed:,.0f} records/s")
+    print(f"{label}: {records} records from {shards} shards in {elapsed:.3f} s = {records / elapsed:,.0f} records/s")
     return records / elapsed
+
+
+async def _canned_app() -> web.Application:
+    """Answers every Data API call at once with a fixed body: what is left is boto3 and HTTP."""
+    bodies = {"ExecuteStatement": b'{"Id":"c","CreatedAt":1,"Database":"dev"}',
+              "DescribeStatement": b'{"Id":"c","Status":"FINISHED","HasResultSet":true}',
+              "GetStatementResult": b'{"Records":[[{"longValue":1}]],"ColumnMetadata":[],"TotalNumRows":1}'}
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.read()
+        operation = request.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        return web.Response(body=bodies.get(operation, b"{}"), content_type="application/x-amz-json-1.1")
+
+    app = web.Application()
+    app.router.add_post("/", answer)
+    return app
+
+
+def bench_boto3_floor(queries: int) -> float:
+    """p50 of the same three calls against a server that does nothing (in its own process's
+    place: a thread here, which only flatters boto3)."""
+    with BackgroundServer(_canned_app) as canned:
+        client = boto3.client("redshift-data", endpoint_url=canned.url, **LOCAL)
+        times = []
+        for _ in range(queries + 20):
+            started = time.perf_counter()
+            client.execute_statement(Sql="SELECT 1 AS one", Database="dev", WorkgroupName="bench")
+            client.describe_statement(Id="c")
+            client.get_statement_result(Id="c")
+            times.append(time.perf_counter() - started)
+    return statistics.median(times[20:]) * 1000
 
 
 def bench_overhead(client, dsn: str, queries: int) -> float:
@@ -109,13 +176,21 @@ def main() -> int:
     kinesis_settings = KinesisSettings(shard_write_records_per_s=1e9, shard_write_bytes_per_s=1e12)
     with PostgresServer() as pg, \
             BackgroundServer(lambda: create_kinesis_app(settings=kinesis_settings)) as kinesis_server:
+        load_stream(boto3.client("kinesis", endpoint_url=kinesis_server.url, **LOCAL), args.records, args.shards)
+        with data_api_process(pg.dsn, kinesis_server.url) as data_api_url:
+            client = boto3.client("redshift-data", endpoint_url=data_api_url, **LOCAL)
+            per_s = bench_refresh(client, args.records, args.shards)
+            overhead_ms = bench_overhead(client, pg.dsn, args.queries)
+        # For comparison only: the Data API as a thread next to Kinesis and this client, as
+        # LocalStack runs it (one GIL for all three).
         settings = RedshiftDataSettings(pg_dsn=pg.dsn, kinesis_endpoint_url=kinesis_server.url,
                                         auto_refresh_interval_s=0)
-        with BackgroundServer(lambda: create_app(settings)) as data_api:
-            client = boto3.client("redshift-data", endpoint_url=data_api.url, **LOCAL)
-            kinesis = boto3.client("kinesis", endpoint_url=kinesis_server.url, **LOCAL)
-            per_s = bench_refresh(client, kinesis, args.records, args.shards)
-            overhead_ms = bench_overhead(client, pg.dsn, args.queries)
+        pg.create_database("bench_in_process")
+        with BackgroundServer(lambda: create_app(settings)) as in_process:
+            client = boto3.client("redshift-data", endpoint_url=in_process.url, **LOCAL)
+            bench_refresh(client, args.records, args.shards, "bench_in_process", "refresh (server in this process)")
+    floor_ms = bench_boto3_floor(args.queries)
+    print(f"boto3 floor: the same three calls against a server that answers at once, p50 {floor_ms:.2f} ms")
     print(f"RATIO refresh_records_per_s_vs_50k {per_s / 50_000:.3f}")
     print(f"RATIO dataapi_overhead_p50_ms {overhead_ms:.3f}")
     return 0

@@ -24,6 +24,10 @@ __all__ = ["LOCAL_ACCESS_KEY", "LOCAL_SECRET_KEY", "LocalStack"]
 # Credentials the local stack accepts. They open nothing outside this machine.
 LOCAL_ACCESS_KEY = "streamload-local"
 LOCAL_SECRET_KEY = "streamload-local"
+# The tutorial's two accounts, local stand-ins: the chain RedshiftStreamRole (attached to every
+# local warehouse) -> KinesisStreamRole (may read the stream) is checked at each REFRESH.
+LOCAL_REDSHIFT_ACCOUNT = "222222222222"
+LOCAL_STREAM_ACCOUNT = "111111111111"
 
 
 @dataclass
@@ -53,12 +57,14 @@ class LocalStack:
         from emulator.identity.settings import IdentitySettings
         from emulator.kinesis.server import create_app as create_kinesis_app
         from emulator.postgres import PostgresServer
+        from emulator.redshift_data.role_chain import reference_iam_catalog
         from emulator.redshift_data.server import RedshiftDataSettings
         from emulator.redshift_data.server import create_app as create_redshift_app
 
         # sqlglot warns when it keeps a statement it cannot parse (CREATE ROLE "AWSIDC:...") as
         # a command; the Data API translates those itself, so the warning is only noise here.
         logging.getLogger("sqlglot").setLevel(logging.ERROR)
+        self.registry.iam = reference_iam_catalog(LOCAL_REDSHIFT_ACCOUNT, LOCAL_STREAM_ACCOUNT)
         try:
             self._pg = PostgresServer(data_dir=self.data_dir / "postgres" if self.data_dir else None)
             self._pg.start()
@@ -117,8 +123,8 @@ class LocalStack:
             cfg.redshift.workgroup_name = "local"
         if not cfg.redshift.iam_roles:
             cfg.redshift.iam_roles = [
-                "arn:aws:iam::222222222222:role/RedshiftStreamRole",
-                "arn:aws:iam::111111111111:role/KinesisStreamRole",
+                f"arn:aws:iam::{LOCAL_REDSHIFT_ACCOUNT}:role/RedshiftStreamRole",
+                f"arn:aws:iam::{LOCAL_STREAM_ACCOUNT}:role/KinesisStreamRole",
             ]
 
     def endpoints(self) -> dict[str, str]:

@@ -7,14 +7,12 @@
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-__all__ = ["DatabaseUser", "access_key_from_authorization", "resolve_database_user", "IDC_PREFIX", "IAM_ROLE_PREFIX"]
+__all__ = ["DatabaseUser", "resolve_database_user", "IDC_PREFIX", "IAM_ROLE_PREFIX"]
 
 IDC_PREFIX = "AWSIDC:"
 IAM_ROLE_PREFIX = "IAMR:"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
 
 @dataclass(frozen=True)
@@ -23,12 +21,6 @@ class DatabaseUser:
 
     name: str
     roles: tuple[str, ...] = ()
-
-
-def access_key_from_authorization(header: str | None) -> str | None:
-    """The access key id in a SigV4 ``Authorization`` header, or None."""
-    match = _CREDENTIAL.search(header or "")
-    return match.group(1) if match else None
 
 
 def resolve_database_user(registry, access_key_id: str | None, db_user: str | None,

@@ -10,7 +10,11 @@
     ├── DatabaseConnectionException         500  PostgreSQL unreachable
     ├── InternalServerException             500  anything unexpected
     ├── UnknownOperationException           400  X-Amz-Target names no operation
-    └── SerializationException              400  body is not a JSON object
+    ├── SerializationException              400  body is not a JSON object
+    ├── MissingAuthenticationTokenException 400  request not signed
+    ├── IncompleteSignatureException        400  Authorization header unreadable
+    ├── UnrecognizedClientException         400  access key unknown (or its session token missing)
+    └── InvalidSignatureException           400  signature wrong or expired
 
 Each knows its ``__type`` code and HTTP status; ``body()`` is the JSON 1.1 error document.
 """
@@ -28,6 +32,10 @@ __all__ = [
     "InternalServerException",
     "UnknownOperationException",
     "SerializationException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignatureException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
 ]
 
 
@@ -101,4 +109,24 @@ class UnknownOperationException(RedshiftDataError):
 
 class SerializationException(RedshiftDataError):
     code = "SerializationException"
+    status = 400
+
+
+class MissingAuthenticationTokenException(RedshiftDataError):
+    code = "MissingAuthenticationTokenException"
+    status = 400
+
+
+class IncompleteSignatureException(RedshiftDataError):
+    code = "IncompleteSignatureException"
+    status = 400
+
+
+class UnrecognizedClientException(RedshiftDataError):
+    code = "UnrecognizedClientException"
+    status = 400
+
+
+class InvalidSignatureException(RedshiftDataError):
+    code = "InvalidSignatureException"
     status = 400

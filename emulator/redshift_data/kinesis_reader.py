@@ -15,6 +15,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .kinesis_records import FastGetRecordsClient
 from .translate import SqlTranslationError
 
 __all__ = ["KinesisReader", "GET_RECORDS_LIMIT", "THROTTLE_CODES"]
@@ -35,21 +36,38 @@ class KinesisReader:
         self._secret_key = secret_key
         self._exit_stack = AsyncExitStack()
         self._client = None
+        self._client_lock = asyncio.Lock()
 
     async def close(self) -> None:
         await self._exit_stack.aclose()
         self._client = None
 
+    async def warm_up(self) -> None:
+        """Create the client now (botocore loads its service models: a few hundred ms), so the
+        first REFRESH does not pay for it. Best effort: a failure shows again at REFRESH."""
+        if self._endpoint:
+            try:
+                await self.client()
+            except Exception:  # noqa: BLE001 - reported by the REFRESH that needs the client
+                pass
+
     async def client(self):
+        async with self._client_lock:
+            return await self._create_client()
+
+    async def _create_client(self):
         if self._client is None:
             if not self._endpoint:
                 raise SqlTranslationError("streaming ingestion needs a Kinesis endpoint (--kinesis-endpoint)")
             # Throttling is handled below with our own backoff; botocore retries the rest.
             config = AioConfig(retries={"mode": "standard", "max_attempts": 3},
                                connect_timeout=5, read_timeout=30, max_pool_connections=50)
-            self._client = await self._exit_stack.enter_async_context(get_session().create_client(
+            client = await self._exit_stack.enter_async_context(get_session().create_client(
                 "kinesis", endpoint_url=self._endpoint, region_name=self._region, config=config,
                 aws_access_key_id=self._access_key, aws_secret_access_key=self._secret_key))
+            self._client = FastGetRecordsClient(client, self._endpoint, self._region, self._access_key,
+                                                self._secret_key)
+            self._exit_stack.push_async_callback(self._client.close)
         return self._client
 
     async def read_new_records(self, stream_name: str, checkpoints: dict[str, str]) -> dict[str, list]:

@@ -38,6 +38,10 @@ class MetadataOperations:
         self.backend = backend
 
     async def _rows(self, body: dict, query: str, params: tuple) -> list[tuple]:
+        for key in ("ConnectedDatabase", "Database", "ClusterIdentifier", "WorkgroupName", "DbUser", "SecretArn",
+                    "SchemaPattern", "TablePattern", "Schema", "Table", "NextToken"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise ValidationException(f"{key} must be of type str.")
         database = body.get("ConnectedDatabase") or body.get("Database")
         validate_execute(None, body.get("Database"), body.get("ClusterIdentifier"), body.get("WorkgroupName"),
                          None, None)
@@ -55,10 +59,12 @@ class MetadataOperations:
         return _with_token({"Databases": page}, token)
 
     async def ListSchemas(self, body: dict) -> dict:
-        rows = await self._rows(body, "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s "
+        # Kinesis external schemas live in our catalog only; Redshift lists them with the others.
+        rows = await self._rows(body, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE %s "
                                       "AND nspname <> ALL(%s) AND nspname NOT LIKE 'pg_temp%%' "
-                                      "AND nspname NOT LIKE 'pg_toast%%' ORDER BY 1",
-                                (body.get("SchemaPattern") or "%", list(HIDDEN_SCHEMAS)))
+                                      "AND nspname NOT LIKE 'pg_toast%%' UNION SELECT schema_name "
+                                      "FROM streamload_catalog.external_schemas WHERE schema_name LIKE %s ORDER BY 1",
+                                (body.get("SchemaPattern") or "%", list(HIDDEN_SCHEMAS), body.get("SchemaPattern") or "%"))
         page, token = _page([r[0] for r in rows], body)
         return _with_token({"Schemas": page}, token)
 

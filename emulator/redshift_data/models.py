@@ -12,18 +12,20 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import psycopg
 
 from .callers import DatabaseUser, resolve_database_user
-from .exceptions import (ActiveSessionsExceededException, ActiveStatementsExceededException,
-                         ResourceNotFoundException, ValidationException)
+from .exceptions import ActiveStatementsExceededException, ResourceNotFoundException, ValidationException
 from .execution import StatementExecutor
-from .pools import ConnectionPools
+from .pools import ConnectionPools, reset_session
 from .rbac import RbacCatalog
-from .results import ResultSet, ResultTooLargeError
+from .results import ResultTooLargeError
+from .role_chain import CURRENT_WAREHOUSE, RoleChainChecker
+from .sessions import Session, SessionStore
 from .settings import RedshiftDataSettings
+from .statements import ACTIVE_STATES, TERMINAL_STATES, Statement, StatementStore
 from .streaming import StreamingIngestion
 from .translate import SqlTranslationError
 from .validation import decode_token, encode_token, validate_execute, validate_sqls
@@ -32,8 +34,6 @@ __all__ = ["Statement", "Session", "RedshiftDataBackend", "ACTIVE_STATES", "TERM
 
 _log = logging.getLogger(__name__)
 
-ACTIVE_STATES = ("SUBMITTED", "PICKED", "STARTED")
-TERMINAL_STATES = ("FINISHED", "FAILED", "ABORTED")
 # The Data API pages GetStatementResult by size; the page size is not documented, so we
 # use 1 MiB (well under the 64 KB-per-row and 500 MB-per-result documented limits' product).
 RESULT_PAGE_MAX_BYTES = 1024 * 1024
@@ -41,98 +41,44 @@ LIST_STATEMENTS_MAX = 100
 NO_RESULT_MESSAGE = "Query does not have result. Please check query status with DescribeStatement."
 
 
-@dataclass
-class Session:
-    id: str
-    database: str
-    database_user: DatabaseUser | None
-    keep_alive_s: int
-    cluster_identifier: str | None = None
-    workgroup_name: str | None = None
-    conn: psycopg.AsyncConnection | None = field(default=None, repr=False)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    expires_at: float = 0.0
-
-    def touch(self) -> None:
-        self.expires_at = time.time() + self.keep_alive_s
-
-
-@dataclass
-class Statement:
-    id: str
-    sql: str
-    database: str
-    cluster_identifier: str | None = None
-    workgroup_name: str | None = None
-    db_user: str | None = None
-    secret_arn: str | None = None
-    statement_name: str | None = None
-    with_event: bool = False
-    parameters: list[dict] | None = None
-    result_format: str = "JSON"
-    database_user: DatabaseUser | None = None
-    session: Session | None = field(default=None, repr=False)
-    sub_statements: list["Statement"] = field(default_factory=list)
-    is_batch: bool = False
-    status: str = "SUBMITTED"
-    created_at: float = field(default_factory=time.time)
-    updated_at: float = field(default_factory=time.time)
-    started_ns: int | None = None
-    ended_ns: int | None = None
-    error: str | None = None
-    redshift_pid: int = 0
-    result: ResultSet | None = None
-    result_rows: int = -1
-    cancel_requested: bool = False
-    task: asyncio.Task | None = field(default=None, repr=False)
-    connection: psycopg.AsyncConnection | None = field(default=None, repr=False)
-
-    def set_status(self, status: str) -> None:
-        self.status = status
-        self.updated_at = time.time()
-
-    @property
-    def duration_ns(self) -> int:
-        if self.started_ns is None or self.ended_ns is None:
-            return -1
-        return self.ended_ns - self.started_ns
-
-    @property
-    def has_result_set(self) -> bool:
-        if self.is_batch:
-            return any(sub.has_result_set for sub in self.sub_statements)
-        return self.result is not None
-
-
 class RedshiftDataBackend:
     """Statement store plus execution over PostgreSQL connection pools."""
 
-    def __init__(self, settings: RedshiftDataSettings) -> None:
+    def __init__(self, settings: RedshiftDataSettings, clock: Callable[[], float] | None = None) -> None:
         self.settings = settings
-        self.statements: dict[str, Statement] = {}
-        self.sessions: dict[str, Session] = {}
+        # Wall clock for CreatedAt/UpdatedAt, retention and session expiry (tests pass a fake one).
+        self.clock = clock or time.time
+        self.statements = StatementStore(self.clock, settings.result_retention_s)
+        self.sessions = SessionStore(self.clock, settings.max_active_sessions)
         self.streaming = StreamingIngestion(settings.kinesis_endpoint_url, settings.region,
                                             settings.kinesis_access_key_id, settings.kinesis_secret_access_key)
         self.pools = ConnectionPools(settings.pg_dsn, settings.pool_size, settings.user_pool_size)
+        self.streaming.before_read = RoleChainChecker(settings.identity_registry, settings.region)
         self.executor = StatementExecutor(self.streaming, RbacCatalog())
+        # The cluster/workgroup that last ran a statement on each database: auto refresh checks
+        # role chains against it (its role attachments).
+        self._warehouse_of: dict[str, str | None] = {}
         self._auto_refresh_task: asyncio.Task | None = None
+        self._warm_up_task: asyncio.Task | None = None
         self._last_refresh_errors: dict[tuple, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------
     async def start(self) -> None:
+        self._warm_up_task = asyncio.create_task(self.streaming.reader.warm_up())
         if self.settings.auto_refresh_interval_s > 0:
             self._auto_refresh_task = asyncio.create_task(self._auto_refresh_forever())
 
     async def close(self) -> None:
+        if self._warm_up_task is not None:
+            await asyncio.gather(self._warm_up_task, return_exceptions=True)
         if self._auto_refresh_task is not None:
             self._auto_refresh_task.cancel()
             await asyncio.gather(self._auto_refresh_task, return_exceptions=True)
-        tasks = [s.task for s in self.statements.values() if s.task is not None and not s.task.done()]
+        tasks = self.statements.running_tasks()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for session in list(self.sessions.values()):
-            await self._close_session(session)
+        await self.sessions.close_all()
         await self.pools.close()
         await self.streaming.close()
 
@@ -154,29 +100,34 @@ class RedshiftDataBackend:
             raise ValidationException("Sql is required and must be a non-empty string.")
         validate_execute(sql_text, database, cluster_identifier, workgroup_name, parameters, result_format,
                          session_id, session_keep_alive_s)
-        self._forget_expired()
-        if sum(1 for s in self.statements.values() if s.status in ACTIVE_STATES) >= self.settings.max_active_statements:
+        self.statements.forget_expired()
+        self.sessions.forget_expired()  # closes the connections of sessions past their keep-alive
+        if self.statements.active_count >= self.settings.max_active_statements:
             raise ActiveStatementsExceededException(
                 f"Active statements exceeded the allowed quota ({self.settings.max_active_statements}).")
         if session_id is not None:
-            session = self._live_session(session_id)
+            session = self.sessions.live(session_id)
             database, user = session.database, session.database_user
             cluster_identifier, workgroup_name = session.cluster_identifier, session.workgroup_name
         else:
             user = resolve_database_user(self.settings.identity_registry, caller_access_key, db_user,
                                          self.settings.superuser_db_users)
-            session = self._open_session(database, user, session_keep_alive_s, cluster_identifier, workgroup_name)
+            session = self.sessions.open(database, user, session_keep_alive_s, cluster_identifier, workgroup_name)
         statement = Statement(
             id=str(uuid.uuid4()), sql=sql_text if batch_sqls is None else "; ".join(batch_sqls), database=database,
+            clock=self.clock,
             cluster_identifier=cluster_identifier, workgroup_name=workgroup_name, db_user=db_user,
             secret_arn=secret_arn, statement_name=statement_name, with_event=bool(with_event),
             parameters=parameters, result_format=result_format or "JSON", database_user=user, session=session,
             is_batch=batch_sqls is not None)
+        if session is not None:
+            statement.settings = session.settings
         for index, text in enumerate(batch_sqls or [], start=1):
             statement.sub_statements.append(Statement(
-                id=f"{statement.id}:{index}", sql=text, database=database, result_format=statement.result_format,
-                parameters=parameters))
-        self.statements[statement.id] = statement
+                id=f"{statement.id}:{index}", sql=text, database=database, clock=self.clock,
+                result_format=statement.result_format, parameters=parameters, settings=statement.settings))
+        self.statements.add(statement)
+        self._warehouse_of[database] = cluster_identifier or workgroup_name
         statement.task = asyncio.get_running_loop().create_task(self._run(statement))
         return statement
 
@@ -216,6 +167,7 @@ class RedshiftDataBackend:
             statement.task.cancel()
             if statement.status == "SUBMITTED":  # a task cancelled before it ran never runs at all
                 self._finish_failed(statement, "ABORTED", None)
+                self.statements.settle(statement)
         return True
 
     def list_statements(self, *, status: str | None = None, statement_name: str | None = None,
@@ -224,7 +176,7 @@ class RedshiftDataBackend:
                         next_token: str | None = None) -> tuple[list[Statement], str | None]:
         if max_results is not None and not 0 <= max_results <= LIST_STATEMENTS_MAX:
             raise ValidationException(f"MaxResults must be between 0 and {LIST_STATEMENTS_MAX}")
-        self._forget_expired()
+        self.statements.forget_expired()
         limit = max_results or LIST_STATEMENTS_MAX
         chosen = [s for s in sorted(self.statements.values(), key=lambda s: s.created_at, reverse=True)
                   if (not status or status == "ALL" or s.status == status)
@@ -237,37 +189,12 @@ class RedshiftDataBackend:
         more = offset + limit < len(chosen)
         return page, (encode_token(offset + limit) if more else None)
 
-    # -- sessions -------------------------------------------------------------------
-    def _open_session(self, database, user, keep_alive_s, cluster_identifier, workgroup_name) -> Session | None:
-        if not keep_alive_s:
-            return None
-        if len(self.sessions) >= self.settings.max_active_sessions:
-            raise ActiveSessionsExceededException(
-                f"Active sessions exceeded the allowed quota ({self.settings.max_active_sessions}).")
-        session = Session(str(uuid.uuid4()), database, user, keep_alive_s, cluster_identifier, workgroup_name)
-        session.touch()
-        self.sessions[session.id] = session
-        return session
-
-    def _live_session(self, session_id: str) -> Session:
-        session = self.sessions.get(session_id)
-        if session is None or session.expires_at <= time.time():
-            raise ValidationException(f"Session {session_id} does not exist or has expired.")
-        if session.lock.locked():
-            raise ValidationException(f"Session {session_id} is busy running another statement.")
-        return session
-
-    async def _close_session(self, session: Session) -> None:
-        self.sessions.pop(session.id, None)
-        if session.conn is not None:
-            await session.conn.close()
-            session.conn = None
-
     # -- execution ------------------------------------------------------------------
     async def _run(self, statement: Statement) -> None:
         if statement.cancel_requested:
             return
         statement.set_status("PICKED")
+        CURRENT_WAREHOUSE.set(statement.cluster_identifier or statement.workgroup_name)  # this task's context
         try:
             session = statement.session
             if session is not None:
@@ -281,7 +208,11 @@ class RedshiftDataBackend:
             else:
                 pool = await self.pools.pool_for(statement.database, statement.database_user)
                 async with pool.connection() as conn:
-                    await self._execute_on(conn, statement)
+                    try:
+                        await self._execute_on(conn, statement)
+                    finally:
+                        if not statement.leaves_session_alone:
+                            await reset_session(conn)
         except (asyncio.CancelledError, psycopg.errors.QueryCanceled) as exc:
             self._finish_failed(statement, "ABORTED" if statement.cancel_requested else "FAILED", exc)
             if isinstance(exc, asyncio.CancelledError) and not statement.cancel_requested:
@@ -293,6 +224,8 @@ class RedshiftDataBackend:
         except Exception as exc:  # never leave a statement STARTED forever
             _log.exception("statement %s failed unexpectedly", statement.id)
             self._finish_failed(statement, "FAILED", f"internal error in the local stack: {exc}")
+        finally:
+            self.statements.settle(statement)
 
     async def _execute_on(self, conn: psycopg.AsyncConnection, statement: Statement) -> None:
         statement.connection = conn
@@ -304,6 +237,7 @@ class RedshiftDataBackend:
             async with conn.transaction():
                 for sub in statement.sub_statements:
                     await self._run_sub_statement(conn, statement, sub, parameters)
+            statement.leaves_session_alone = all(sub.leaves_session_alone for sub in statement.sub_statements)
         else:
             await self.executor.execute(conn, statement, parameters)
         statement.connection = None
@@ -341,6 +275,7 @@ class RedshiftDataBackend:
         while True:
             await asyncio.sleep(self.settings.auto_refresh_interval_s)
             for database, pool in self.pools.admin_databases():
+                CURRENT_WAREHOUSE.set(self._warehouse_of.get(database))
                 try:
                     async with pool.connection() as conn:
                         for view in await self.streaming.auto_refresh_views(conn):
@@ -358,17 +293,6 @@ class RedshiftDataBackend:
             if self._last_refresh_errors.get(key) != message:  # log each new problem once
                 _log.warning("auto refresh of %s failed: %s", ".".join(view), message)
             self._last_refresh_errors[key] = message
-
-    def _forget_expired(self) -> None:
-        horizon = time.time() - self.settings.result_retention_s
-        for statement_id in [i for i, s in self.statements.items()
-                             if s.status in TERMINAL_STATES and s.updated_at < horizon]:
-            del self.statements[statement_id]
-        now = time.time()
-        for session in [s for s in self.sessions.values() if s.expires_at <= now and not s.lock.locked()]:
-            self.sessions.pop(session.id, None)
-            if session.conn is not None:
-                asyncio.get_running_loop().create_task(session.conn.close())
 
 
 def _postgres_error_text(exc: BaseException) -> str:

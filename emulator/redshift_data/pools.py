@@ -15,17 +15,19 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from .callers import DatabaseUser
+from .external_schemas import EXTERNAL_SCHEMAS_SQL
 from .rbac import RBAC_CATALOG_SQL, ensure_role
 from .results import register_text_json_loaders
 from .streaming import CATALOG_SQL
 from .system_views import SYSTEM_VIEWS_SQL
 from .translate import HELPER_FUNCTIONS_SQL
 
-__all__ = ["ConnectionPools", "SESSION_OPTIONS"]
+__all__ = ["ConnectionPools", "SESSION_OPTIONS", "reset_session"]
 
 # Redshift sessions run in UTC; SYS_*/STV_* views resolve without a schema, like Redshift's.
 SESSION_OPTIONS = '-c TimeZone=UTC -c search_path="$user",public,streamload_sys'
-# Runs when a pooled connection is returned: nothing a statement set may leak into the next.
+# Runs before a pooled connection is returned, unless the statement only read (PlainSql.read_only):
+# nothing a statement set may leak into the next. Skipping it for plain queries saves a round trip each.
 RESET_SQL = "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP"
 
 
@@ -33,8 +35,16 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
     register_text_json_loaders(conn.adapters)
 
 
-async def _reset(conn: psycopg.AsyncConnection) -> None:
-    await conn.execute(RESET_SQL)
+async def reset_session(conn: psycopg.AsyncConnection) -> None:
+    """Undo what a statement may have set; a connection that cannot be reset is closed (the pool
+    then replaces it) rather than handed to the next statement as it is."""
+    try:
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            await conn.execute(RESET_SQL)
+            return
+    except psycopg.Error:
+        pass
+    await conn.close()
 
 
 class ConnectionPools:
@@ -97,13 +107,14 @@ class ConnectionPools:
                     await conn.execute(RBAC_CATALOG_SQL)
                     await conn.execute(HELPER_FUNCTIONS_SQL)
                     await conn.execute(SYSTEM_VIEWS_SQL)
+                    await conn.execute(EXTERNAL_SCHEMAS_SQL)
             pool = await self._open(database, None, self._admin_size)
             self._pools[(database, None)] = pool
             return pool
 
     async def _open(self, database: str, user: DatabaseUser | None, size: int) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(self.conninfo(database, user), min_size=1, max_size=size, open=False,
-                                   kwargs={"autocommit": True}, configure=_configure, reset=_reset)
+                                   kwargs={"autocommit": True}, configure=_configure)
         await pool.open(wait=True, timeout=10)
         return pool
 

@@ -5,6 +5,7 @@ Thin: parse the body, call the backend, serialise; errors become
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from .exceptions import (InternalServerException, RedshiftDataError, SerializationException,
                          UnknownOperationException, ValidationException)
-from .callers import access_key_from_authorization
+from .auth import RequestAuthenticator
 from .metadata import MetadataOperations
 from .models import RedshiftDataBackend, Statement
 
@@ -62,6 +63,7 @@ def _describe(statement: Statement, sub: bool = False) -> dict:
 class RedshiftDataResponses:
     def __init__(self, backend: RedshiftDataBackend) -> None:
         self.backend = backend
+        self.authenticator = RequestAuthenticator(backend.settings)
         self.operations = {
             "ExecuteStatement": self.execute_statement,
             "DescribeStatement": self.describe_statement,
@@ -77,18 +79,22 @@ class RedshiftDataResponses:
 
     async def dispatch(self, request: web.Request) -> web.Response:
         try:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise ValidationException("The request body is larger than this server accepts.") from None
+            caller = self.authenticator.access_key(request.method, request.path_qs, request.headers, raw)
             target = request.headers.get("X-Amz-Target", "")
             operation = self.operations.get(target[len(TARGET_PREFIX):]) if target.startswith(TARGET_PREFIX) else None
             if operation is None:
                 raise UnknownOperationException(f"Unknown operation: {target or '(no X-Amz-Target header)'}")
-            raw = await request.read()
             try:
                 body = orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError:
                 raise SerializationException("The request body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise SerializationException("The request body must be a JSON object.")
-            body["__caller_access_key"] = access_key_from_authorization(request.headers.get("Authorization"))
+            body["__caller_access_key"] = caller
             return self._json(200, await operation(body))
         except RedshiftDataError as exc:
             return self._json(exc.status, exc.body(), exc.code)
@@ -116,6 +122,9 @@ class RedshiftDataResponses:
             session_id=_optional(body, "SessionId", str),
             session_keep_alive_s=_optional(body, "SessionKeepAliveSeconds", int),
             batch_sqls=body.get("Sqls") if batch else None)
+        # One turn of the loop lets the statement's task send its query to PostgreSQL before we
+        # answer: a client that polls right away then mostly finds it FINISHED on the first try.
+        await asyncio.sleep(0)
         out = {"Id": statement.id, "CreatedAt": statement.created_at, "Database": statement.database}
         optional = {"ClusterIdentifier": statement.cluster_identifier, "WorkgroupName": statement.workgroup_name,
                     "DbUser": statement.db_user, "SecretArn": statement.secret_arn,

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from aiohttp import web
@@ -26,9 +27,10 @@ REDSHIFT_DATA_BACKEND = web.AppKey("redshift_data_backend", RedshiftDataBackend)
 MAX_BODY_BYTES = 2 * 1024 * 1024  # Sql is at most 100 KB; parameters add little
 
 
-async def create_app(settings: RedshiftDataSettings) -> web.Application:
-    """A Redshift-Data-API-compatible application over ``settings.pg_dsn``."""
-    backend = RedshiftDataBackend(settings)
+async def create_app(settings: RedshiftDataSettings, clock: Callable[[], float] | None = None) -> web.Application:
+    """A Redshift-Data-API-compatible application over ``settings.pg_dsn`` (``clock``: wall clock
+    for retention and session expiry, a fake one in tests)."""
+    backend = RedshiftDataBackend(settings, clock)
     await backend.start()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[REDSHIFT_DATA_BACKEND] = backend
@@ -52,6 +54,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--auto-refresh-interval", type=float, default=1.0,
                         help="seconds between refreshes of AUTO REFRESH YES views, 0 = off (default: %(default)s)")
     parser.add_argument("--pool-size", type=int, default=20, help="PostgreSQL connections per database")
+    parser.add_argument("--allow-unsigned", action="store_true",
+                        help="accept requests without a SigV4 signature (e.g. curl); signed ones are still checked")
     return parser.parse_args(argv)
 
 
@@ -78,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"POSTGRES_DSN={pg_dsn}", flush=True)
             settings = RedshiftDataSettings(
                 pg_dsn=pg_dsn, kinesis_endpoint_url=args.kinesis_endpoint, region=args.region,
-                auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size)
+                auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size,
+                allow_unsigned_requests=args.allow_unsigned)
             asyncio.run(_serve(settings, args.host, args.port))
         except OSError as error:
             print(f"cannot serve the Data API on {args.host}:{args.port}: {error}", file=sys.stderr)

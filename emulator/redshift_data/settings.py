@@ -42,6 +42,13 @@ class RedshiftDataSettings(BaseModel):
     max_active_sessions: int = Field(500, ge=1)
     # How long finished statements and their results stay retrievable (AWS: 24 hours).
     result_retention_s: float = Field(24 * 3600, gt=0)
+    # SigV4: requests must be signed with a key below or one the local STS issued (the registry).
+    verify_signatures: bool = True
+    static_credentials: dict[str, str] = Field(
+        default_factory=lambda: {LOCAL_KINESIS_ACCESS_KEY: LOCAL_KINESIS_SECRET_KEY})
+    # Accept requests without an Authorization header as the admin (curl); signed ones are still checked.
+    allow_unsigned_requests: bool = False
+    max_signature_skew_s: float = Field(900.0, gt=0)
 
     @field_validator("identity_registry")
     @classmethod

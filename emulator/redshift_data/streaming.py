@@ -6,7 +6,8 @@ SELECT against a table shaped like the stream. REFRESH reads each shard from Kin
 its checkpoint, COPYs the records into a temporary table of that shape, runs
 ``INSERT INTO mv <translated select>`` and moves the checkpoints — rows and checkpoints in
 one transaction, so a failed or interrupted refresh loses and duplicates nothing.
-Non-JSON data makes JSON_PARSE fail and with it the whole refresh, as in Redshift.
+Non-JSON data makes JSON_PARSE fail and with it the whole refresh, as in Redshift
+(``scan_errors.py`` words the error as Redshift does).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from psycopg import sql
 from sqlglot import exp
 
 from .kinesis_reader import KinesisReader
+from .scan_errors import poison_record_error
 from .system_views import MAX_KINESIS_DATA_BYTES, REFRESH_HISTORY_INSERT, SCAN_ERROR_INSERT
 from .translate import (CreateKinesisSchema, CreateMaterializedView, DropMaterializedView, SqlTranslationError,
                         UnsupportedSqlError, parse_redshift, translate_expression)
@@ -88,6 +90,8 @@ class StreamingIngestion:
     def __init__(self, kinesis_endpoint_url: str | None, region: str, access_key: str, secret_key: str) -> None:
         self.reader = KinesisReader(kinesis_endpoint_url, region, access_key, secret_key)
         self._refresh_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        # async (conn, external schema, stream) -> None, raising to refuse the read (role_chain)
+        self.before_read = None
 
     async def close(self) -> None:
         await self.reader.close()
@@ -162,10 +166,15 @@ class StreamingIngestion:
             try:
                 added = await self._refresh_in_transaction(conn, view_schema, view_name, refresh_type, started)
             except (SqlTranslationError, psycopg.Error) as exc:
+                poison = poison_record_error(exc) if isinstance(exc, psycopg.Error) else None
+                failure = poison or exc
                 if not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-                    status = f"Refresh failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+                    text = str(failure).strip()
+                    status = f"Refresh failed: {text.splitlines()[0] if text else type(failure).__name__}"
                     await conn.execute(REFRESH_HISTORY_INSERT, (view_schema, view_name, refresh_type, status[:512],
                                                                 started, _utc_now(), 0))
+                if poison is not None:
+                    raise poison from None
                 raise
             return added
 
@@ -178,6 +187,8 @@ class StreamingIngestion:
             if row is None:
                 return None
             stream_name, insert_sql, external_schema = row
+            if self.before_read is not None:
+                await self.before_read(conn, external_schema, stream_name)
             cursor = await conn.execute(
                 f"SELECT shard_id, sequence_number FROM {CATALOG_SCHEMA}.shard_checkpoints "
                 "WHERE view_schema = %s AND view_name = %s", (view_schema, view_name))

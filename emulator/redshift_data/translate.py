@@ -6,7 +6,8 @@ SUPER: ``payload.name.first`` (a path whose head is a column, not a table) becom
 calls the ``json_parse`` helper installed by :data:`HELPER_FUNCTIONS_SQL` (it accepts text
 and bytea, so VARBYTE stream data parses directly), SUPER/VARBYTE types become jsonb/bytea
 and Data API ``:name`` parameters become string literals (Redshift also receives them as
-text and casts them).
+text and casts them). Names and SUPER keys fold to lower case as :class:`CaseRules` (the
+session's ``enable_case_sensitive_identifier``) say.
 
 Statements sqlglot does not understand — ``CREATE EXTERNAL SCHEMA … FROM KINESIS``, the
 streaming materialized-view header, ``REFRESH MATERIALIZED VIEW`` — are recognised by a
@@ -14,6 +15,7 @@ small parser over sqlglot's tokens and returned as command objects for ``streami
 """
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 import sqlglot
@@ -21,6 +23,8 @@ from sqlglot import exp
 from sqlglot.dialects.redshift import Redshift
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
+
+from .sql_functions import HELPER_FUNCTIONS_SQL  # re-exported: the functions translated SQL calls
 
 __all__ = [
     "SqlTranslationError",
@@ -30,6 +34,8 @@ __all__ = [
     "RefreshMaterializedView",
     "DropMaterializedView",
     "PlainSql",
+    "CaseRules",
+    "CASE_RULES",
     "split_statements",
     "parse_statement",
     "translate_expression",
@@ -38,25 +44,22 @@ __all__ = [
 
 _REDSHIFT = Redshift()
 
-HELPER_FUNCTIONS_SQL = """
-CREATE OR REPLACE FUNCTION public.json_parse(bytea) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT convert_from($1, 'UTF8')::jsonb $$;
-CREATE OR REPLACE FUNCTION public.json_parse(text) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1::jsonb $$;
-CREATE OR REPLACE FUNCTION public.json_serialize(jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1::text $$;
-CREATE OR REPLACE FUNCTION public.can_json_parse(text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT
-    PARALLEL SAFE AS $$ BEGIN PERFORM $1::jsonb; RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$;
-CREATE OR REPLACE FUNCTION public.can_json_parse(bytea) RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT
-    PARALLEL SAFE AS $$ BEGIN PERFORM convert_from($1, 'UTF8')::jsonb; RETURN true;
-    EXCEPTION WHEN others THEN RETURN false; END $$;
-CREATE OR REPLACE FUNCTION public.is_valid_json(text) RETURNS boolean LANGUAGE sql IMMUTABLE STRICT
-    PARALLEL SAFE AS $$ SELECT public.can_json_parse($1) AND jsonb_typeof($1::jsonb) = 'object' $$;
-CREATE OR REPLACE FUNCTION public.is_valid_json_array(text) RETURNS boolean LANGUAGE sql IMMUTABLE STRICT
-    PARALLEL SAFE AS $$ SELECT public.can_json_parse($1) AND jsonb_typeof($1::jsonb) = 'array' $$;
-CREATE OR REPLACE FUNCTION public.json_extract_path_text(text, VARIADIC text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT $1::jsonb #>> $2 $$;
-"""
+
+@dataclass(frozen=True)
+class CaseRules:
+    """Redshift's ``enable_case_sensitive_identifier`` and ``enable_case_sensitive_super_attribute``.
+
+    Off (the default), every name folds to lower case, "quoted" ones too, and so do SUPER keys.
+    ``identifier`` on keeps the case of quoted names and quoted SUPER keys; ``super_attribute``
+    on keeps the case of unquoted SUPER keys. Unquoted names always fold."""
+
+    identifier: bool = False
+    super_attribute: bool = False
+
+
+# The rules of the statement being translated (its session's settings); a task-local default so
+# that modules translating on a statement's behalf (streaming, rbac) follow them too.
+CASE_RULES: contextvars.ContextVar[CaseRules] = contextvars.ContextVar("redshift_case_rules", default=CaseRules())
 
 
 class SqlTranslationError(Exception):
@@ -96,6 +99,9 @@ class DropMaterializedView:
 @dataclass(frozen=True)
 class PlainSql:
     sql: str  # PostgreSQL text, ready to run
+    # A query that leaves the session as it found it (no SET, no temp table, no set_config()):
+    # its pooled connection needs no reset afterwards.
+    read_only: bool = False
 
 
 def _tokenize(sql: str) -> list[Token]:
@@ -119,8 +125,10 @@ def split_statements(sql: str) -> list[str]:
 class _Tokens:
     """Cursor over tokens with keyword matching by text (case-insensitive)."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, fold_quoted: bool = False) -> None:
         self.sql = sql
+        # Redshift folds even "quoted" names to lower case unless enable_case_sensitive_identifier.
+        self.fold_quoted = fold_quoted
         self.tokens = _tokenize(sql)
         self.starts = [t.start for t in self.tokens]
         if self.tokens and self.tokens[0].token_type == TokenType.COMMAND:
@@ -158,7 +166,7 @@ class _Tokens:
         token = self.tokens[self.pos]
         self.pos += 1
         if token.token_type == TokenType.IDENTIFIER:
-            return token.text
+            return token.text.lower() if self.fold_quoted else token.text
         if token.token_type in (TokenType.STRING, TokenType.NUMBER):
             raise SqlTranslationError(f'syntax error at or near "{token.text}"')
         return token.text.lower()
@@ -177,13 +185,14 @@ class _Tokens:
         return self.pos >= len(self.tokens)
 
 
-def parse_statement(sql: str, parameters: dict[str, str] | None = None):
+def parse_statement(sql: str, parameters: dict[str, str] | None = None, case: CaseRules | None = None):
     """Classify and translate one statement (no trailing semicolon)."""
-    tokens = _Tokens(sql)
+    case = case or CASE_RULES.get()
+    tokens = _Tokens(sql, fold_quoted=not case.identifier)
     if tokens.accept("CREATE", "EXTERNAL", "SCHEMA"):
         return _parse_create_external_schema(tokens)
     if tokens.accept("CREATE", "MATERIALIZED", "VIEW"):
-        return _parse_create_materialized_view(tokens)
+        return _parse_create_materialized_view(tokens, case)
     if tokens.accept("REFRESH", "MATERIALIZED", "VIEW"):
         name = tokens.name()
         if not tokens.at_end():
@@ -193,7 +202,10 @@ def parse_statement(sql: str, parameters: dict[str, str] | None = None):
         if_exists = tokens.accept("IF", "EXISTS")
         name = tokens.name()
         return DropMaterializedView(name, if_exists)
-    return PlainSql(translate_sql(sql, parameters))
+    tree = parse_redshift(sql)
+    if isinstance(tree, exp.Command):
+        return PlainSql(sql)  # sqlglot does not model it; PostgreSQL judges it verbatim
+    return PlainSql(translate_expression(tree, parameters, case), _leaves_session_alone(tree))
 
 
 def _parse_create_external_schema(tokens: _Tokens) -> CreateKinesisSchema:
@@ -215,7 +227,7 @@ def _parse_create_external_schema(tokens: _Tokens) -> CreateKinesisSchema:
     return CreateKinesisSchema(schema, iam_role, if_not_exists)
 
 
-def _parse_create_materialized_view(tokens: _Tokens) -> CreateMaterializedView:
+def _parse_create_materialized_view(tokens: _Tokens, case: CaseRules) -> CreateMaterializedView:
     name = tokens.name()
     auto_refresh = False
     while not tokens.accept("AS"):
@@ -231,7 +243,23 @@ def _parse_create_materialized_view(tokens: _Tokens) -> CreateMaterializedView:
     select_sql = tokens.rest()
     if not select_sql:
         raise SqlTranslationError("syntax error at end of input")
-    return CreateMaterializedView(name, auto_refresh, select_sql)
+    return CreateMaterializedView(name, auto_refresh, _fold_table_names(select_sql, case))
+
+
+def _fold_table_names(select_sql: str, case: CaseRules) -> str:
+    """The SELECT with its table names as Redshift resolves them, so a streaming view reads the
+    stream Redshift would read: unquoted names fold to lower case, quoted ones unless case-sensitive."""
+    tree = parse_redshift(select_sql)
+    changed = False
+    for table in tree.find_all(exp.Table):
+        for key in ("catalog", "db", "this"):
+            part = table.args.get(key)
+            if isinstance(part, exp.Identifier):
+                name = part.this if part.quoted and case.identifier else part.this.lower()
+                if name != part.this:
+                    part.set("this", name)
+                    changed = True
+    return tree.sql(dialect="redshift") if changed else select_sql
 
 
 def parse_redshift(sql: str) -> exp.Expression:
@@ -245,20 +273,36 @@ def parse_redshift(sql: str) -> exp.Expression:
     return expressions[0]
 
 
-def translate_sql(sql: str, parameters: dict[str, str] | None = None) -> str:
+def _leaves_session_alone(tree: exp.Expression) -> bool:
+    if not isinstance(tree, (exp.Select, exp.SetOperation)) or tree.find(exp.Into) is not None:
+        return False
+    return not any(isinstance(f, exp.Anonymous) and f.name.lower() in _SESSION_CHANGING_FUNCTIONS
+                   for f in tree.find_all(exp.Anonymous))
+
+
+_SESSION_CHANGING_FUNCTIONS = {"set_config", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_try_advisory_lock",
+                               "pg_try_advisory_lock_shared", "setseed", "dblink_connect"}
+
+
+def translate_sql(sql: str, parameters: dict[str, str] | None = None, case: CaseRules | None = None) -> str:
     tree = parse_redshift(sql)
     if isinstance(tree, exp.Command):
         return sql  # sqlglot does not model it; PostgreSQL judges it verbatim
-    return translate_expression(tree, parameters)
+    return translate_expression(tree, parameters, case)
 
 
-def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None = None) -> str:
+def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None = None,
+                         case: CaseRules | None = None) -> str:
     sources = _source_names(tree)
     params = parameters or {}
+    case = case or CASE_RULES.get()
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Column, exp.Dot, exp.Bracket)):
-            return _super_path(node, sources) or node
+            return _super_path(node, sources, case) or node
+        if isinstance(node, exp.Identifier) and node.quoted and not case.identifier and node.this != node.this.lower() \
+                and node.find_ancestor(exp.GrantPrincipal) is None:  # role and user names keep their case
+            return exp.Identifier(this=node.this.lower(), quoted=True)
         if isinstance(node, exp.ParseJSON):
             return exp.Anonymous(this="json_parse", expressions=[node.this])
         if isinstance(node, exp.DataType):
@@ -306,7 +350,7 @@ def _flatten_path(node: exp.Expression) -> list[exp.Expression] | None:
     return None
 
 
-def _super_path(node: exp.Expression, sources: set[str]) -> exp.Expression | None:
+def _super_path(node: exp.Expression, sources: set[str], case: CaseRules) -> exp.Expression | None:
     parts = _flatten_path(node)
     if not parts or len(parts) < 2 or not isinstance(parts[0], exp.Identifier):
         return None
@@ -319,16 +363,24 @@ def _super_path(node: exp.Expression, sources: set[str]) -> exp.Expression | Non
         qualifier, column, path = [], parts[0], parts[1:]
     if not path or not isinstance(column, exp.Identifier):
         return None
-    base = exp.column(column.copy(), table=qualifier[-1].copy() if qualifier else None,
-                      db=qualifier[0].copy() if len(qualifier) == 2 else None)
+    base = exp.column(_folded(column, case), table=_folded(qualifier[-1], case) if qualifier else None,
+                      db=_folded(qualifier[0], case) if len(qualifier) == 2 else None)
     for step in path:
         if isinstance(step, exp.Literal):
             key = exp.JSONPathSubscript(this=int(step.this))
-        else:  # unquoted SUPER keys fold to lower case, as Redshift does by default
-            key = exp.JSONPathKey(this=step.name if step.quoted else step.name.lower())
+        else:
+            keep = case.identifier if step.quoted else case.super_attribute
+            key = exp.JSONPathKey(this=step.name if keep else step.name.lower())
         base = exp.JSONExtract(this=base, expression=exp.JSONPath(expressions=[exp.JSONPathRoot(), key]),
                                only_json_types=True)
     return base
+
+
+def _folded(identifier: exp.Identifier, case: CaseRules) -> exp.Identifier:
+    """A copy of a name as Redshift resolves it (transform does not revisit replaced nodes)."""
+    if identifier.quoted and not case.identifier:
+        return exp.Identifier(this=identifier.this.lower(), quoted=True)
+    return identifier.copy()
 
 
 def _postgres_type(node: exp.DataType) -> exp.DataType:

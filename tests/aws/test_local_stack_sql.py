@@ -2,6 +2,8 @@
 PostgreSQL behind it), to check the SQL text and the existence reads, not just a fake."""
 from __future__ import annotations
 
+import uuid
+
 import boto3
 import pytest
 
@@ -18,12 +20,13 @@ CHAIN = ["arn:aws:iam::222222222222:role/RedshiftStreamRole", "arn:aws:iam::1111
 
 
 @pytest.fixture
-def local_data_api(postgres, request):
+def local_data_api(postgres):
     from emulator.kinesis.server import create_app as create_kinesis_app
     from emulator.redshift_data.settings import RedshiftDataSettings
     from emulator.runtime import BackgroundServer
 
-    database = postgres.create_database(f"aws_sql_{request.node.name[-20:].lower()}").rsplit("/", 1)[1]
+    # one database per test: the tests share the session's PostgreSQL and leave objects behind
+    database = postgres.create_database(f"aws_sql_{uuid.uuid4().hex[:10]}").rsplit("/", 1)[1]
     with BackgroundServer(create_kinesis_app) as kinesis:
         boto3.client("kinesis", endpoint_url=kinesis.url, **LOCAL).create_stream(StreamName="my-data-stream", ShardCount=1)
         settings = RedshiftDataSettings(pg_dsn=postgres.dsn, kinesis_endpoint_url=kinesis.url, auto_refresh_interval_s=0)
@@ -43,8 +46,6 @@ def test_chained_schema_and_view_accepted_and_dropped_when_run_on_local_stack(lo
     assert not view_exists(data_api, "my_stream_vw")
 
 
-@pytest.mark.xfail(strict=True, reason="the local Data API has no svv_external_schemas or DROP SCHEMA for "
-                                       "external schemas yet; remove this mark when it has")
 def test_provision_sql_step_is_idempotent_and_reversible_when_run_on_local_stack(local_data_api):
     cfg, data_api = local_data_api
     created: dict[str, str] = {}

@@ -78,3 +78,15 @@ def test_missing_database_fails_statement_when_database_does_not_exist(postgres)
 
     statement = run_backend(postgres, scenario)
     assert statement.status == "FAILED" and "nope_db" in statement.error
+
+
+def test_pooled_connection_forgets_settings_and_temp_tables_when_next_statement_runs(postgres):
+    async def scenario(backend):
+        await settle(execute(backend, "SET statement_timeout TO 1; CREATE TEMP TABLE leftover (x int)"))
+        slow = await settle(execute(backend, "SELECT pg_sleep(0.05)"))
+        missing = await settle(execute(backend, "SELECT * FROM leftover"))
+        return slow, missing
+
+    slow, missing = run_backend(postgres, scenario, pool_size=1)  # one connection: the same one each time
+    assert slow.status == "FINISHED", slow.error
+    assert missing.status == "FAILED" and "does not exist" in missing.error

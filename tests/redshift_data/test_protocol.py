@@ -6,11 +6,27 @@ import urllib.error
 import urllib.request
 import uuid
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
-def post(url: str, target: str | None, body: bytes) -> tuple[int, dict, dict]:
-    headers = {"Content-Type": "application/x-amz-json-1.1"}
+LOCAL_KEY = "streamload-local"
+
+
+def signed(url: str, body: bytes, headers: dict, key: str = LOCAL_KEY, secret: str = LOCAL_KEY,
+           token: str | None = None) -> dict:
+    """``headers`` plus botocore's SigV4 ``Authorization`` and ``X-Amz-Date`` for a POST to ``url``."""
+    request = AWSRequest(method="POST", url=url + "/", data=body, headers=headers)
+    SigV4Auth(Credentials(key, secret, token), "redshift-data", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def post(url: str, target: str | None, body: bytes, sign: bool = True, headers: dict | None = None):
+    headers = headers or {"Content-Type": "application/x-amz-json-1.1"}
     if target:
         headers["X-Amz-Target"] = target
+    if sign:
+        headers = signed(url, body, headers)
     request = urllib.request.Request(url + "/", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

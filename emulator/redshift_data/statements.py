@@ -1,0 +1,130 @@
+"""Statements and the store that keeps them: the retention period (AWS: 24 hours) and the
+count of active statements the quota is checked against, both without scanning every
+statement ever run (a long load test submits hundreds of thousands)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from .callers import DatabaseUser
+from .results import ResultSet
+from .session_settings import SessionSettings
+
+__all__ = ["Statement", "StatementStore", "ACTIVE_STATES", "TERMINAL_STATES"]
+
+ACTIVE_STATES = ("SUBMITTED", "PICKED", "STARTED")
+TERMINAL_STATES = ("FINISHED", "FAILED", "ABORTED")
+
+
+@dataclass
+class Statement:
+    id: str
+    sql: str
+    database: str
+    clock: Callable[[], float] = field(repr=False)
+    cluster_identifier: str | None = None
+    workgroup_name: str | None = None
+    db_user: str | None = None
+    secret_arn: str | None = None
+    statement_name: str | None = None
+    with_event: bool = False
+    parameters: list[dict] | None = None
+    result_format: str = "JSON"
+    database_user: DatabaseUser | None = None
+    session: object | None = field(default=None, repr=False)  # sessions.Session
+    # Redshift-only SET values in force: the session's, or this statement's own (shared by a batch).
+    settings: SessionSettings = field(default_factory=SessionSettings, repr=False)
+    sub_statements: list["Statement"] = field(default_factory=list)
+    is_batch: bool = False
+    status: str = "SUBMITTED"
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    started_ns: int | None = None
+    ended_ns: int | None = None
+    error: str | None = None
+    redshift_pid: int = 0
+    result: ResultSet | None = None
+    result_rows: int = -1
+    cancel_requested: bool = False
+    # Set by the executor: every piece only read, so its pooled connection needs no reset.
+    leaves_session_alone: bool = False
+    task: asyncio.Task | None = field(default=None, repr=False)
+    connection: psycopg.AsyncConnection | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.created_at:
+            self.created_at = self.updated_at = self.clock()
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.updated_at = self.clock()
+
+    @property
+    def duration_ns(self) -> int:
+        if self.started_ns is None or self.ended_ns is None:
+            return -1
+        return self.ended_ns - self.started_ns
+
+    @property
+    def has_result_set(self) -> bool:
+        if self.is_batch:
+            return any(sub.has_result_set for sub in self.sub_statements)
+        return self.result is not None
+
+
+class StatementStore:
+    """Statements by id, in submission order; a finished one is gone ``retention_s`` after it ended."""
+
+    def __init__(self, clock: Callable[[], float], retention_s: float) -> None:
+        self.clock = clock
+        self.retention_s = retention_s
+        self._by_id: dict[str, Statement] = {}
+        self._active: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    @property
+    def active_count(self) -> int:
+        return len(self._active)
+
+    def add(self, statement: Statement) -> None:
+        self._by_id[statement.id] = statement
+        self._active.add(statement.id)
+
+    def settle(self, statement: Statement) -> None:
+        """The statement reached a terminal state: it no longer counts against the quota."""
+        self._active.discard(statement.id)
+
+    def get(self, statement_id: str) -> Statement | None:
+        statement = self._by_id.get(statement_id)
+        if statement is not None and self._expired(statement, self.clock() - self.retention_s):
+            del self._by_id[statement_id]
+            return None
+        return statement
+
+    def values(self) -> list[Statement]:
+        return list(self._by_id.values())
+
+    def running_tasks(self) -> list[asyncio.Task]:
+        return [s.task for s in self._by_id.values() if s.task is not None and not s.task.done()]
+
+    def forget_expired(self) -> None:
+        """Drop expired statements. Only statements submitted before the horizon can have
+        expired, and they come first in submission order, so the scan stops at the first younger one."""
+        horizon = self.clock() - self.retention_s
+        expired = []
+        for statement_id, statement in self._by_id.items():
+            if statement.created_at >= horizon:
+                break
+            if self._expired(statement, horizon):
+                expired.append(statement_id)
+        for statement_id in expired:
+            del self._by_id[statement_id]
+
+    @staticmethod
+    def _expired(statement: Statement, horizon: float) -> bool:
+        return statement.status in TERMINAL_STATES and statement.updated_at < horizon
