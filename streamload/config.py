@@ -7,13 +7,16 @@ endpoint and credential chain apply).
 """
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr, ValidationError, model_validator
+
+from emulator.identity.personas import PersonasConfig
 
 __all__ = [
     "ConfigError",
@@ -23,6 +26,7 @@ __all__ = [
     "ProducerConfig",
     "LoadConfig",
     "VerdictConfig",
+    "PersonasConfig",
     "StreamloadConfig",
     "load_config",
 ]
@@ -111,8 +115,23 @@ class ProducerConfig(_Section):
     producer_id: str = "p0"
     record_ttl_s: float = Field(30.0, gt=0)
     metrics_port: int = Field(9100, ge=0, le=65535)
+    # Rate profile instead of `rate`, e.g. "ramp:100:2000:60s" (README: "Rate profiles").
+    profile: str | None = None
+    partition_key: str = "random"  # random | field:PATH | hot[:KEY]
+    shard_limit: bool = True  # pace each shard under 1,000 records/s and 1 MiB/s
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _producer_accepts(self) -> "ProducerConfig":
+        from producer.partition_keys import PartitionKeys
+        from producer.profiles import parse_profile
+        from producer.schemas import check_schema
+
+        if self.profile is not None:
+            parse_profile(self.profile)  # ValueError names the problem
+        check_schema(self.schema_name, PartitionKeys(self.partition_key).key_field)  # SchemaError is a ValueError
+        return self
 
 
 class LoadConfig(_Section):
@@ -135,6 +154,18 @@ class LoadConfig(_Section):
     # Locust workers on this machine (0: one Locust process). Worker i serves metrics on
     # metrics_port + i.
     workers: int = Field(0, ge=0, le=64)
+    # closed: query_users Locust users each wait for their query (Locust's model). open:
+    # queries arrive at query_rate_per_s (a total split evenly, or {class: rate}) on a fixed
+    # schedule, latency from the intended start; late and dropped starts are counted
+    # (loadtest/open_model.py). open_max_concurrency is per class and per process.
+    query_model: Literal["closed", "open"] = "closed"
+    query_rate_per_s: PositiveFloat | dict[str, PositiveFloat] = 2.0
+    open_max_concurrency: int = Field(20, ge=1)
+    open_max_start_delay_s: float = Field(1.0, ge=0)
+    open_late_tolerance_s: float = Field(0.01, ge=0)
+    # After the audit, serve its lost/duplicated counts on metrics_port until Prometheus
+    # scrapes them once, at most this long (only if it scraped the load test during the run).
+    final_scrape_timeout_s: float = Field(90.0, ge=0)
     query_sql: str = (
         "SELECT payload.name.first, payload.name.last, payload.dob.date AS dob, payload.cell "
         "FROM {mv}"
@@ -166,6 +197,8 @@ class StreamloadConfig(_Section):
     producer: ProducerConfig = Field(default_factory=ProducerConfig)
     load: LoadConfig = Field(default_factory=LoadConfig)
     verdict: VerdictConfig = Field(default_factory=VerdictConfig)
+    # Sales personas querying through identity-enhanced sessions, every row checked (RLS).
+    personas: PersonasConfig = Field(default_factory=PersonasConfig)
     out_dir: Path = Path("out")
 
 
@@ -184,7 +217,28 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid: {first}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a table of sections")
+    _warn_if_secrets_readable(path, data)
     return data
+
+
+_SECRET_WORDS = ("secret", "password", "token")
+
+
+def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
+    """One warning line when [target] holds a secret and others may read the file (ssh's
+    rule; a file in a directory that group/others cannot enter, like a mkdtemp one, is safe)."""
+    target = data.get("target")
+    secrets = sorted(k for k, v in target.items() if v and any(w in str(k).lower() for w in _SECRET_WORDS)) \
+        if isinstance(target, dict) else []
+    if not secrets:
+        return
+    mode = path.stat().st_mode & 0o777
+    folder = path.resolve().parent.stat().st_mode
+    reachable = (mode & 0o070 if folder & 0o010 else 0) | (mode & 0o007 if folder & 0o001 else 0)
+    if reachable:
+        logging.getLogger("streamload.config").warning(
+            "config file %s holds %s in [target] but is readable by group/others (mode %03o): chmod 600 %s",
+            path, ", ".join(secrets), mode, path)
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:

@@ -25,7 +25,8 @@ PROCESS_INDEX_ENV = "STREAMLOAD_PROCESS_INDEX"
 def _user_count(cfg: StreamloadConfig) -> int:
     load = cfg.load
     refresh = load.refresh_users if load.refresh_mode != "auto" else 0
-    return refresh + load.query_users + int(load.probe)
+    personas = cfg.personas.users_per_persona * len(cfg.personas.all_personas) if cfg.personas.enabled else 0
+    return refresh + load.query_users + int(load.probe) + personas
 
 
 def _common_argv(cfg: StreamloadConfig) -> list[str]:

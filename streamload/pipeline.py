@@ -76,6 +76,10 @@ def setup_pipeline(cfg: StreamloadConfig) -> DataApiClient:
             except StatementError as exc:
                 if "already exists" not in str(exc):
                     raise
+        if cfg.personas.enabled:  # the sales table, roles and RLS policies the personas query
+            from loadtest.sales_setup import prepare_sales
+
+            prepare_sales(client, cfg.personas)
     except EndpointConnectionError as exc:
         raise TargetUnreachable(f"cannot reach the Redshift Data API at {exc.kwargs.get('endpoint_url')}") from None
     except ClientError as exc:

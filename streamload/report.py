@@ -12,7 +12,8 @@ from typing import Any
 
 __all__ = ["RESULT_KEYS", "build_report", "result_line", "write_report"]
 
-RESULT_KEYS = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms")
+# rls_violations: rows or columns personas saw that RLS should hide; nan when personas are off.
+RESULT_KEYS = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms", "rls_violations")
 
 
 def _fmt(value: Any) -> str:

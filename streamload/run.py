@@ -7,18 +7,23 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 import uuid
 from pathlib import Path
 
+from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from streamload.audit import audit_view
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.html_report import write_html_report
 from streamload.junit import write_junit
 from streamload.thresholds import evaluate
 from streamload.config import StreamloadConfig
-from streamload.pipeline import setup_pipeline
+from streamload.faults import FaultObserver, fault_section
+from streamload.loss_reasons import explain_losses
+from streamload.pipeline import kinesis_client, setup_pipeline
+from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
@@ -37,9 +42,10 @@ class RunOutcome:
 
 
 def _plan_config(cfg: StreamloadConfig) -> dict:
+    """The config for the Locust processes: no secret in the file, they take the keys from
+    the environment (``_credentials_env``) like any AWS SDK process."""
     data = cfg.model_dump(mode="json", by_alias=True)
-    secret = cfg.target.secret_access_key
-    data["target"]["secret_access_key"] = secret.get_secret_value() if secret else None
+    data["target"]["secret_access_key"] = None
     return data
 
 
@@ -71,6 +77,7 @@ def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
         "--ledger", str(ledger),
         "--metrics-port", str(p.metrics_port),
         "--record-ttl", str(p.record_ttl_s),
+        "--schema", p.schema_name,
     ]
     if cfg.target.kinesis_endpoint_url:
         argv += ["--endpoint-url", cfg.target.kinesis_endpoint_url]
@@ -78,6 +85,9 @@ def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
         argv += ["--total", str(p.total)]
     if p.seed is not None:
         argv += ["--seed", str(p.seed)]
+    if p.profile is not None:  # replaces --rate
+        argv[argv.index("--rate"):argv.index("--rate") + 2] = ["--profile", p.profile]
+    argv += ["--partition-key", p.partition_key] + ([] if p.shard_limit else ["--no-shard-limit"])
     return argv
 
 
@@ -89,6 +99,7 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     ledger = out_dir / f"ledger-{cfg.producer.producer_id}.jsonl"
     for stale in (ledger, ledger.with_name(ledger.name + ".summary.json")):
         stale.unlink(missing_ok=True)
+    shutil.rmtree(persona_report_dir(out_dir), ignore_errors=True)  # an earlier run's persona reports
     plan = RunPlan(
         run_id=run_id,
         started_at=started_at,
@@ -100,6 +111,7 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     plan.write(plan_path)
     env = {**_credentials_env(cfg), RUN_FILE_ENV: str(plan_path), "PYTHONPATH": _pythonpath()}
     csv_prefix = out_dir / "locust"
+    observer = FaultObserver(cfg.target.kinesis_endpoint_url).start()
     with ChildGroup(out_dir / "logs") as children:
         producer = children.start("producer", _producer_argv(cfg, ledger), env)
         locust = start_locust(children, cfg, csv_prefix, env, workers=cfg.load.workers)
@@ -108,15 +120,27 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
             log.error("producer exited %s: %s", producer_rc, producer.tail(3))
         if locust_rc not in (0, None):
             log.error("locust exited %s: %s", locust_rc, locust.tail(3))
+    observer.stop()
     audit = audit_view(setup_client, cfg.redshift.materialized_view, [ledger], started_at)
     probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
     report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
     report["latency_histograms"] = histograms
     report["statement_latency_ms"] = percentiles
+    add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
+    report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, [ledger], csv_prefix, started_at)
+    report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name,
+                                                     cfg.redshift.materialized_view, [ledger], set(audit.lost_ids), started_at)
+    persona_problems = (apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
+                        if cfg.personas.enabled else [])
     exit_code = judge(report, cfg, out_dir)
+    if persona_problems:
+        report.setdefault("problems", []).extend(persona_problems)
+        exit_code = max(exit_code, 1)
     if producer_rc != 0:
         report.setdefault("problems", []).append(f"producer exited {producer_rc}")
         exit_code = max(exit_code, 1)
+    report["final_metrics"] = publish_final_counts(report, cfg.load.metrics_port, cfg.load.final_scrape_timeout_s,
+                                                   out_dir, cfg.stream.name)
     report_path = write_report(report, out_dir)
     write_html_report(report, out_dir / "report.html", audit.acked_at)
     return RunOutcome(report, exit_code, report_path)
@@ -125,14 +149,17 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
 def _wait_for_run(children: ChildGroup, producer: Child, locust: Child, cfg: StreamloadConfig, out_dir: Path):
     """Wait for the producer, then for the probe to see everything (or the drain timeout).
 
-    A single Locust process stops itself when its probe completes; with workers, the
-    orchestrator stops the master (SIGTERM: Locust writes its stats and quits the workers).
+    Once the probe has seen everything the orchestrator stops Locust (SIGTERM: Locust writes
+    its stats and quits its workers); a single process that already quit by itself is left be,
+    and one that did not (a runner.quit() from inside a user greenlet can stall) does not
+    idle on until --run-time.
     """
     budget = cfg.producer.duration_s + cfg.load.drain_timeout_s + 60
     producer_rc = children.wait(producer, budget)
     deadline = time.monotonic() + cfg.load.drain_timeout_s + 30
     while locust.proc.poll() is None and time.monotonic() < deadline:
-        if cfg.load.workers and probe_complete(out_dir):
+        if probe_complete(out_dir):
+            children.wait(locust, 0 if cfg.load.workers else 1.0)
             children.terminate(locust)
             break
         time.sleep(0.5)
@@ -141,7 +168,10 @@ def _wait_for_run(children: ChildGroup, producer: Child, locust: Child, cfg: Str
 
 def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
     """Thresholds (and the baseline, if configured) into the report and JUnit XML; exit code."""
-    results = evaluate(report, cfg.verdict.thresholds)
+    thresholds = list(cfg.verdict.thresholds)
+    if cfg.personas.enabled and not any(t.strip().startswith("rls_violations") for t in thresholds):
+        thresholds.append("rls_violations == 0")  # personas on: any leaked row fails the run
+    results = evaluate(report, thresholds)
     report["thresholds"] = [r.to_json() for r in results]
     failed = [r for r in results if not r.ok]
     junit_results = list(results)
@@ -154,10 +184,13 @@ def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
             "rule": rule.describe(),
             "rows": [vars(r) for r in rows],
             "regressed": any(r.regressed for r in rows),
+            "regressed_metrics": [r.metric for r in rows if r.regressed],
         }
         if report["baseline"]["regressed"]:
             failed.append("baseline")
-    write_junit(junit_results, out_dir / "junit.xml", report["run_id"], report["finished_at"] - report["started_at"])
+    baseline_cases = [(f"baseline {r['metric']}", not r["regressed"], f"{r['metric']} regressed: {r['current']} > allowed {r['allowed']}")
+                      for r in report.get("baseline", {}).get("rows", [])]
+    write_junit(junit_results, out_dir / "junit.xml", report["run_id"], report["finished_at"] - report["started_at"], baseline_cases)
     return 1 if failed else 0
 
 
@@ -179,10 +212,17 @@ def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
     )
     for name, s in sorted(r.get("statements", {}).items()):
         if not name.startswith("statement "):
-            continue  # the per-phase rows (submit/wait/fetch) are in report.json
+            continue  # the per-phase rows (submit/queue/execution/fetch) are in report.json
         print(f"  {name:<20} n={s['requests']:<6} failures={s['failures']:<4} p50={s['p50_ms']:.0f}ms p99={s['p99_ms']:.0f}ms", file=stream)
     if audit["lost"]:
         print(f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}", file=stream)
+        for reason, count in audit.get("lost_reasons", {}).get("lost_by_reason", {}).items():
+            print(f"    {count} {reason}", file=stream)
+    if (injected := (r.get("faults") or {}).get("injected")) and (injected["kinesis"] or injected["kinesis_restarts"]):
+        print(f"  faults injected by the local Kinesis: {injected['kinesis']}, restarts={injected['kinesis_restarts']}",
+              file=stream)
+    for line in measurement_summary_lines(r) + persona_summary_lines(r):
+        print(line, file=stream)
     for t in r.get("thresholds", []):
         value = "no data" if t["value"] is None else f"{t['value']:g}"
         print(f"  threshold {t['threshold']:<28} value={value:<12} {'ok' if t['ok'] else 'FAILED'}", file=stream)
@@ -190,4 +230,6 @@ def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
         print(f"  baseline {r['baseline']['path']}: {r['baseline']['rule']}", file=stream)
         table = format_table([Comparison(**row) for row in r["baseline"]["rows"]])
         print("    " + table.replace("\n", "\n    "), file=stream)
+        worse = r["baseline"].get("regressed_metrics", [])
+        print(f"  baseline verdict: {'REGRESSED ' + ', '.join(worse) if worse else 'no regression'}", file=stream)
     print(result_line(r), file=stream)

@@ -37,3 +37,15 @@ def test_secret_key_is_masked_when_config_is_dumped():
     cfg = load_config(None, {"target": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "s3cr3t-value"}}, environ={})
     assert "s3cr3t-value" not in cfg.model_dump_json()
     assert cfg.target.client_kwargs("kinesis")["aws_secret_access_key"] == "s3cr3t-value"
+
+
+def test_load_config_names_the_schema_when_unknown_or_key_field_missing(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('[producer]\nschema = "no-such-schema"\n')
+    with pytest.raises(ConfigError, match="no-such-schema"):
+        load_config(path)
+    path.write_text('[producer]\nschema = "sales"\npartition_key = "field:login.uuid"\n')
+    with pytest.raises(ConfigError, match="login.uuid"):
+        load_config(path)
+    path.write_text('[producer]\nschema = "sales"\npartition_key = "field:region"\n')
+    assert load_config(path).producer.schema_name == "sales"

@@ -3,9 +3,10 @@
 Layout (moto style): ``models`` holds state and AWS's rules (``KinesisBackend``),
 ``responses`` the JSON 1.1 protocol, ``exceptions`` one class per AWS error code,
 ``server`` the aiohttp application and command line. Around them: ``throttling``
-(AWS's per-shard and control-plane rates), ``faults`` + ``admin`` (faults on demand),
-``sigv4``/``auth`` (signature checks, account per access key), ``persistence``
-(``--data-dir``).
+(AWS's per-shard and control-plane rates), ``on_demand`` (ON_DEMAND shard splits),
+``faults`` + ``admin`` (faults on demand, with counters), ``sigv4``/``auth`` (signature
+checks, account per access key), ``cbor`` + ``cbor_protocol`` (the CBOR wire format the
+Java SDK/KPL/KCL use), ``persistence`` (``--data-dir``). See docs/kinesis.md.
 """
 from .auth import RequestAuthenticator, SignatureVerifier
 from .admin import FAULTS_PATH

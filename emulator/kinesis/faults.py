@@ -22,15 +22,26 @@ What each field does:
   ``throughput_limits_enabled`` is off.
 - ``pause_s``: for this long from when the plan is applied, every request is held (the
   server looks hung), then handled normally. ``clear()`` ends a pause at once.
+
+The injector also counts, per server, what it did (``injected``: internal_failure,
+dropped_connection, delayed_request, paused_request) and the data-plane calls and records
+refused for exceeding a shard's rate (``throttled``: PutRecord, GetRecords). The counts are
+cumulative since the server started (a plan change does not reset them) and come with
+``instance_id``, which changes when the server restarts: a run that polls the admin
+endpoint can therefore add counts up across restarts (see ``streamload/faults.py``).
 """
 from __future__ import annotations
 
 import asyncio
 import random
 import time
+import uuid
+from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from . import metrics
 
 __all__ = ["FaultPlan", "FaultInjector"]
 
@@ -60,6 +71,10 @@ class FaultInjector:
 
     def __init__(self, plan: FaultPlan | None = None, monotonic=time.monotonic) -> None:
         self._monotonic = monotonic
+        self.instance_id = uuid.uuid4().hex[:12]
+        self.started_at = time.time()
+        self.injected: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
         # Read on every request: a plain bool keeps the no-fault path to one check.
         self.active = False
         # Bumped on every change so throughput limiters rescale their buckets lazily.
@@ -80,13 +95,28 @@ class FaultInjector:
     def capacity_fraction(self) -> float:
         return self.plan.throttle_capacity_fraction
 
+    def count_injected(self, kind: str) -> None:
+        self.injected[kind] += 1
+        metrics.injected_faults_total.labels(kind=kind).inc()
+
+    def count_throttled(self, operation: str) -> None:
+        self.throttled[operation] += 1
+        metrics.throttled_requests_total.labels(operation=operation).inc()
+
     def record_fails(self) -> bool:
+        """Draw whether this record (or call) fails; counted when it does."""
         fraction = self.plan.internal_failure_fraction
-        return fraction > 0 and self._random.random() < fraction
+        if fraction > 0 and self._random.random() < fraction:
+            self.count_injected("internal_failure")
+            return True
+        return False
 
     def connection_drops(self) -> bool:
         fraction = self.plan.drop_connection_fraction
-        return fraction > 0 and self._random.random() < fraction
+        if fraction > 0 and self._random.random() < fraction:
+            self.count_injected("dropped_connection")
+            return True
+        return False
 
     def pause_remaining_s(self) -> float:
         return max(0.0, self._paused_until - self._monotonic())
@@ -94,6 +124,8 @@ class FaultInjector:
     async def delay_request(self) -> None:
         """Hold a request while paused, then add the planned latency. Every wait is
         bounded: the pause by its own length, the latency by the plan's maximum."""
+        if self.pause_remaining_s() > 0:
+            self.count_injected("paused_request")
         while (remaining := self.pause_remaining_s()) > 0:
             await asyncio.sleep(min(remaining, _PAUSE_POLL_S))
         plan = self.plan
@@ -101,10 +133,15 @@ class FaultInjector:
         if plan.latency_jitter_ms > 0:
             delay_ms += self._random.uniform(0, plan.latency_jitter_ms)
         if delay_ms > 0:
+            self.count_injected("delayed_request")
             await asyncio.sleep(delay_ms / 1000)
 
     def describe(self) -> dict[str, Any]:
         body = self.plan.model_dump()
         body["active"] = self.active
         body["pause_remaining_s"] = round(self.pause_remaining_s(), 3)
+        body["instance_id"] = self.instance_id
+        body["started_at"] = self.started_at
+        body["injected"] = dict(self.injected)
+        body["throttled"] = dict(self.throttled)
         return body

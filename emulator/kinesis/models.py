@@ -22,7 +22,9 @@ from .exceptions import (
 )
 from .faults import FaultInjector
 from .iterators import decode_token, encode_token
+from .on_demand import OnDemandScaler
 from .settings import KinesisSettings
+from .shards import hash_key_ranges
 from .streams import CallerIdentity, Shard, ShardHooksFactory, Stream, parse_stream_arn
 from .throttling import ControlPlaneRateLimiter, throughput_hooks
 
@@ -46,6 +48,7 @@ class KinesisBackend(RecordOperations):
         # Default hooks: AWS's per-shard limits and the fault plan; tests may bring their own.
         self.shard_hooks = shard_hooks or throughput_hooks(self.settings, self.faults)
         self.control_plane = ControlPlaneRateLimiter(self.settings)
+        self.on_demand = OnDemandScaler(self.settings)
         self._streams: dict[tuple[str, str], dict[str, Stream]] = {}
         self.journal: Any = None  # a persistence.DataDirectory when --data-dir is set
         if self.settings.data_dir is not None:
@@ -192,8 +195,8 @@ class KinesisBackend(RecordOperations):
         stream_name: str | None = None,
         stream_arn: str | None = None,
     ) -> tuple[Stream, int]:
-        """Close the open shards and open ``target_shard_count`` children; returns the
-        stream and the shard count before."""
+        """Split and merge shards until ``target_shard_count`` even shards are open
+        (``Stream.reshard``); returns the stream and the shard count before."""
         stream = self.resolve_stream(caller, "UpdateShardCount", stream_name, stream_arn)
         if scaling_type != "UNIFORM_SCALING":
             raise ValidationException.from_violations(
@@ -222,7 +225,10 @@ class KinesisBackend(RecordOperations):
             raise InvalidArgumentException(
                 f"Stream {stream.name} under account {stream.account_id} already has {current} open shards."
             )
-        self._check_shard_quota(caller, max(0, target_shard_count - current))
+        # Short-lived shards of the split/merge plan count against the quota too (AWS says so):
+        # at the peak every old and new boundary starts an open shard.
+        boundaries = {s.starting_hash_key for s in stream.open_shards} | {a for a, _ in hash_key_ranges(target_shard_count)}
+        self._check_shard_quota(caller, max(0, len(boundaries) - current))
         stream.shard_count_updates = recent
         stream.reshard(target_shard_count, now, self.shard_hooks)
         stream.active_at = now + self.settings.stream_updating_s
@@ -230,12 +236,36 @@ class KinesisBackend(RecordOperations):
         return stream, current
 
     def update_stream_mode(self, caller: CallerIdentity, stream_arn: str, mode: str) -> None:
+        """Switch capacity mode; shards carry over (on-demand scaling starts from them), the
+        stream is UPDATING for ``stream_updating_s``, twice per rolling 24 hours at most."""
         stream = self.resolve_stream(caller, "UpdateStreamMode", stream_arn=stream_arn)
         self._require_active(stream)
         if stream.mode == mode:
             raise ResourceInUseException(f"Stream {stream.name} under account {stream.account_id} is already in {mode} mode.")
-        stream.mode = mode  # shards carry over; on-demand scaling is not modelled
+        now = self.clock()
+        recent = [t for t in stream.mode_switches if now - t < _DAY_S]
+        quota = self.settings.max_mode_switches_per_day
+        if len(recent) >= quota:
+            raise LimitExceededException(
+                f"Stream {stream.name} under account {stream.account_id} has already switched capacity mode "
+                f"{len(recent)} times in the last 24 hours. Limit: {quota}."
+            )
+        stream.mode = mode
+        stream.mode_switches = recent + [now]
+        stream.active_at = now + self.settings.stream_updating_s
         self._catalog_changed()
+
+    def scale_on_demand_streams(self) -> int:
+        """Split the busy shards of ON_DEMAND streams (on_demand.py); returns how many."""
+        streams = [s for by_name in self._streams.values() for s in by_name.values()]
+
+        def room_for(stream: Stream) -> int:
+            return self.settings.max_shards_per_region - self._open_shard_count(stream.account_id, stream.region)
+
+        split = self.on_demand.check(streams, self.clock(), self.shard_hooks, room_for)
+        if split:
+            self._catalog_changed()
+        return len(split)
 
     def update_max_record_size(self, caller: CallerIdentity, stream_arn: str, max_record_size_kib: int) -> None:
         stream = self.resolve_stream(caller, "UpdateMaxRecordSize", stream_arn=stream_arn)

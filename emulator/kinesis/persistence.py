@@ -193,6 +193,7 @@ def _stream_entry(stream: Stream) -> dict:
         "active_at": stream.active_at,
         "max_record_bytes": stream.max_record_bytes,
         "shard_count_updates": stream.shard_count_updates,
+        "mode_switches": stream.mode_switches,
         "shards": [
             {
                 "index": s.index,
@@ -221,6 +222,7 @@ def _stream_from_entry(entry: dict, backend: "KinesisBackend") -> Stream:
         active_at=entry["active_at"],
         max_record_bytes=entry["max_record_bytes"],
         shard_count_updates=list(entry["shard_count_updates"]),
+        mode_switches=list(entry.get("mode_switches", [])),
     )
     for item in entry["shards"]:
         shard = stream.add_shard(

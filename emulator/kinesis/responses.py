@@ -7,6 +7,7 @@ becomes a 500 ``InternalFailure`` whose details go to the log, never to the clie
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import metrics
 from .auth import RequestAuthenticator
+from .cbor_protocol import CBOR_CONTENT_TYPE, decode_request, encode_response, wants_cbor
 from .exceptions import (
     InternalFailureException,
     KinesisError,
@@ -96,8 +97,8 @@ class KinesisResponses:
         if faults.active:
             await faults.delay_request()
             if faults.connection_drops():
-                metrics.injected_faults_total.labels(kind="dropped_connection").inc()
                 return _dropped_connection(request)
+        use_cbor = wants_cbor(request.content_type)  # answer in the language asked
         try:
             operation = self._operation(request.headers.get("X-Amz-Target", ""))
             try:
@@ -105,14 +106,18 @@ class KinesisResponses:
             except web.HTTPRequestEntityTooLarge:
                 raise ValidationException("Request body is larger than this server accepts.") from None
             caller = self.authenticator.identify(request.method, request.path_qs, request.headers, body)
-            params = parse_input(operation_model(operation), self._json(body, request.content_type))
+            model = operation_model(operation)
+            params = parse_input(model, decode_request(body) if use_cbor else self._json(body))
             self.backend.admit(caller, operation, params)
-            return self._respond(200, self.handlers[operation](caller, params))
+            answer = self.handlers[operation](caller, params)
+            if use_cbor:
+                return self._respond_cbor(200, encode_response(model.output_shape, answer))
+            return self._respond(200, answer)
         except KinesisError as error:
-            return self._error(error)
+            return self._error(error, use_cbor)
         except Exception:  # a bug of ours: log it, tell the client only that it happened
             _log.exception("Kinesis request failed unexpectedly")
-            return self._error(InternalFailureException("Internal service failure."))
+            return self._error(InternalFailureException("Internal service failure."), use_cbor)
 
     def _operation(self, target: str) -> str:
         if not target:
@@ -123,9 +128,7 @@ class KinesisResponses:
         return operation
 
     @staticmethod
-    def _json(body: bytes, content_type: str) -> Any:
-        if "cbor" in content_type:
-            raise SerializationException("CBOR requests are not supported yet; send application/x-amz-json-1.1.")
+    def _json(body: bytes) -> Any:
         if not body.strip():
             return {}
         try:
@@ -137,12 +140,24 @@ class KinesisResponses:
     def _respond(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
         all_headers = {"x-amzn-RequestId": str(uuid.uuid4())}
         all_headers.update(headers or {})
-        return web.Response(
-            status=status, body=orjson.dumps(payload), content_type=JSON_CONTENT_TYPE, headers=all_headers
-        )
+        try:
+            body = orjson.dumps(payload)
+        except TypeError:
+            # A client's own bytes echoed back (a stream name, a target header) can hold lone
+            # surrogates that orjson refuses; the stdlib escapes them instead.
+            body = json.dumps(payload, ensure_ascii=True, default=str).encode()
+        return web.Response(status=status, body=body, content_type=JSON_CONTENT_TYPE, headers=all_headers)
 
-    def _error(self, error: KinesisError) -> web.Response:
-        return self._respond(error.status, error.to_body(), {"x-amzn-ErrorType": error.code})
+    @staticmethod
+    def _respond_cbor(status: int, body: bytes, headers: dict[str, str] | None = None) -> web.Response:
+        all_headers = {"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})}
+        return web.Response(status=status, body=body, content_type=CBOR_CONTENT_TYPE, headers=all_headers)
+
+    def _error(self, error: KinesisError, use_cbor: bool = False) -> web.Response:
+        headers = {"x-amzn-ErrorType": error.code}
+        if use_cbor:
+            return self._respond_cbor(error.status, encode_response(None, error.to_body()), headers)
+        return self._respond(error.status, error.to_body(), headers)
 
     # ---- operations ----------------------------------------------------------------
 

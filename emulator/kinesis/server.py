@@ -72,9 +72,10 @@ def _every(interval_s: float, job, what: str):
 
 
 def _housekeeping(backend: KinesisBackend):
-    """Retention trimming, and flushing record segments when --data-dir is set."""
+    """Retention trimming, on-demand scaling, and flushing record segments with --data-dir."""
     settings = backend.settings
-    jobs = [_every(settings.retention_check_interval_s, backend.trim_expired_records, "retention trim")]
+    jobs = [_every(settings.retention_check_interval_s, backend.trim_expired_records, "retention trim"),
+            _every(settings.on_demand_check_interval_s, backend.scale_on_demand_streams, "on-demand scaling")]
     if backend.journal is not None:
         jobs.append(_every(settings.flush_interval_s, backend.journal.flush, "segment flush"))
 
@@ -102,6 +103,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without a SigV4 signature")
     parser.add_argument("--faults", default=None, help="initial fault plan as JSON (see emulator/kinesis/faults.py)")
     parser.add_argument("--retention-override-s", type=float, default=None, help="local only: trim records after N s")
+    parser.add_argument("--on-demand-split-delay-s", type=float, default=None,
+                        help="seconds an on-demand shard stays above 500 KB/s before it splits (AWS: within 900)")
     return parser.parse_args(argv)
 
 
@@ -123,6 +126,9 @@ async def _serve(args: argparse.Namespace) -> None:
     if args.retention_override_s is not None:
         overrides["retention_override_s"] = args.retention_override_s
         overrides["retention_check_interval_s"] = min(60.0, args.retention_override_s)
+    if args.on_demand_split_delay_s is not None:
+        overrides["on_demand_split_delay_s"] = args.on_demand_split_delay_s
+        overrides["on_demand_check_interval_s"] = min(10.0, max(0.5, args.on_demand_split_delay_s / 2))
     app = await create_app(settings=KinesisSettings(**overrides))
     await serve_until_signalled(app, args.host, args.port, "KINESIS_URL")
 

@@ -52,6 +52,15 @@ class KinesisSettings(BaseModel):
     retention_override_s: float | None = Field(None, gt=0)
     retention_check_interval_s: float = Field(60.0, gt=0)
     on_demand_shard_count: int = Field(4, ge=1)
+    # On-demand scaling (see on_demand.py): a shard busier than this for
+    # on_demand_split_delay_s is split in two; growth stops at the stream's write maximum.
+    on_demand_split_bytes_per_s: float = Field(500_000.0, gt=0)
+    on_demand_split_records_per_s: float = Field(500.0, gt=0)
+    on_demand_split_delay_s: float = Field(900.0, ge=0)
+    on_demand_check_interval_s: float = Field(10.0, gt=0)
+    on_demand_max_write_bytes_per_s: float = Field(200.0 * MIB, gt=0)
+    # AWS: UpdateStreamMode at most twice per rolling 24 hours per stream.
+    max_mode_switches_per_day: int = Field(2, ge=1)
     # Shard quota per account and region (AWS: 500 in the large regions, 200 elsewhere).
     max_shards_per_region: int = Field(500, ge=1)
     # AWS: UpdateShardCount at most 10 times per rolling 24 hours per stream.

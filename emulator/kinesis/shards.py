@@ -81,7 +81,8 @@ class StoredRecord:
 class ShardLog:
     """The records one shard holds, oldest first. Not thread-safe: one event loop owns it."""
 
-    __slots__ = ("_records", "_sequence_numbers", "_arrival_ms", "_start", "_next_sequence_number", "bytes_stored")
+    __slots__ = ("_records", "_sequence_numbers", "_arrival_ms", "_start", "_next_sequence_number", "bytes_stored",
+                 "bytes_written")
 
     def __init__(self, first_sequence_number: int) -> None:
         self._records: list[StoredRecord] = []
@@ -90,6 +91,9 @@ class ShardLog:
         self._start = 0  # records before this index are trimmed and await compaction
         self._next_sequence_number = first_sequence_number
         self.bytes_stored = 0
+        # Bytes appended since this process started (not restored ones): on-demand scaling
+        # reads write rates from it.
+        self.bytes_written = 0
 
     def __len__(self) -> int:
         return len(self._records) - self._start
@@ -113,7 +117,9 @@ class ShardLog:
         self._records.append(record)
         self._sequence_numbers.append(record.sequence_number)
         self._arrival_ms.append(now_ms)
-        self.bytes_stored += len(data) + len(partition_key)
+        size = len(data) + len(partition_key)
+        self.bytes_stored += size
+        self.bytes_written += size
         return record
 
     def restore(self, sequence_number: int, partition_key: str, data: bytes, arrival_ms: int) -> None:

@@ -130,6 +130,8 @@ class Stream:
     _shard_starting_keys: list[int] = field(default_factory=list, repr=False)
     # When UpdateShardCount ran (epoch s), for AWS's "10 per rolling 24 hours".
     shard_count_updates: list[float] = field(default_factory=list)
+    # When UpdateStreamMode ran (epoch s), for AWS's "twice within 24 hours".
+    mode_switches: list[float] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -186,22 +188,52 @@ class Stream:
         records are still within retention."""
         return [s for s in self.shards if not s.expired]
 
-    def reshard(self, target_shard_count: int, now: float, hooks_factory: ShardHooksFactory) -> None:
-        """UNIFORM_SCALING: close every open shard and open ``target_shard_count`` children
-        splitting the key space evenly. A child's parent is the old shard holding its
-        starting hash key, its adjacent parent the next old shard its range overlaps.
-        (AWS reaches uneven ratios through intermediate shards, so a child there never
-        has more than two parents; here a third overlapping parent goes unnamed.)"""
-        old = list(self._open_shards)
+    def reshard(self, target_shard_count: int, now: float, hooks_factory: ShardHooksFactory) -> int:
+        """UNIFORM_SCALING the way AWS says it does it: SplitShard and MergeShards on
+        individual shards until the open shards split the key space evenly, so every child
+        has one parent (a split) or a parent and an adjacent parent (a merge).
+
+        First every open shard is split at each new boundary inside its range, one split
+        at a time (a three-way split leaves a short-lived shard behind), then the pieces
+        of each new range are merged left to right (again leaving short-lived shards when
+        more than two pieces meet). An open shard that already matches a new range is left
+        alone. 2 -> 4 is two splits, 4 -> 2 two merges, 3 -> 5 a mix with short-lived shards
+        (they hold no records here: every step happens at the same instant). Returns the
+        most shards open at once during the plan, which AWS counts against the quota.
+        """
         now_ms = int(now * 1000)
-        for shard in old:
-            shard.close(now_ms)
-        for start, end in hash_key_ranges(target_shard_count):
-            overlapping = [s.shard_id for s in old if s.starting_hash_key <= end and s.ending_hash_key >= start]
-            parents = (overlapping[0], overlapping[1] if len(overlapping) > 1 else None)
-            self.add_shard(start, end, hooks_factory, parents)
+        targets = hash_key_ranges(target_shard_count)
+        cuts = sorted(start for start, _ in targets[1:])
+        pieces: list[Shard] = []
+        for shard in self._open_shards:
+            current = shard
+            for cut in (c for c in cuts if shard.starting_hash_key < c <= shard.ending_hash_key):
+                current.close(now_ms)
+                pieces.append(self.add_shard(current.starting_hash_key, cut - 1, hooks_factory, (current.shard_id, None)))
+                current = self.add_shard(cut, current.ending_hash_key, hooks_factory, (current.shard_id, None))
+            pieces.append(current)
+        peak_open = len(pieces)
+        remaining = iter(pieces)
+        for _, end in targets:
+            current = next(remaining)
+            while current.ending_hash_key < end:
+                right = next(remaining)
+                current.close(now_ms)
+                right.close(now_ms)
+                current = self.add_shard(current.starting_hash_key, right.ending_hash_key, hooks_factory,
+                                         (current.shard_id, right.shard_id))
         self.index_open_shards()
         self.shard_count_updates.append(now)
+        return peak_open
+
+    def split_shard(self, shard: Shard, now: float, hooks_factory: ShardHooksFactory) -> tuple[Shard, Shard]:
+        """SplitShard at the middle of ``shard``'s hash range (what on-demand scaling does)."""
+        middle = (shard.starting_hash_key + shard.ending_hash_key + 1) // 2
+        shard.close(int(now * 1000))
+        children = (self.add_shard(shard.starting_hash_key, middle - 1, hooks_factory, (shard.shard_id, None)),
+                    self.add_shard(middle, shard.ending_hash_key, hooks_factory, (shard.shard_id, None)))
+        self.index_open_shards()
+        return children
 
     @property
     def arn(self) -> str:
@@ -210,7 +242,7 @@ class Stream:
     def status(self, now: float) -> str:
         if now >= self.active_at:
             return "ACTIVE"
-        return "UPDATING" if self.shard_count_updates else "CREATING"
+        return "UPDATING" if self.shard_count_updates or self.mode_switches else "CREATING"
 
     def shard_for_hash_key(self, hash_key: int) -> Shard:
         return self._open_shards[bisect_right(self._shard_starting_keys, hash_key) - 1]

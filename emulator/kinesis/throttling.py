@@ -90,13 +90,12 @@ class ShardThroughputLimiter:
     def before_put(self, shard: Shard, record_bytes: int, now: float) -> None:
         faults = self.faults
         if faults.active and faults.record_fails():
-            metrics.injected_faults_total.labels(kind="internal_failure").inc()
             raise InternalFailureException("Internal service failure.")
         if not self._buckets(now):
             return
         records, data = self._write_records, self._write_bytes
         if records.refill(now) < 1 - _SLACK or data.refill(now) <= 0:
-            metrics.throttled_requests_total.labels(operation="PutRecord").inc()
+            faults.count_throttled("PutRecord")
             raise _shard_rate_exceeded(self.stream, shard)
         records.tokens -= 1
         data.tokens -= record_bytes
@@ -104,13 +103,12 @@ class ShardThroughputLimiter:
     def before_get(self, shard: Shard, now: float) -> None:
         faults = self.faults
         if faults.active and faults.record_fails():
-            metrics.injected_faults_total.labels(kind="internal_failure").inc()
             raise InternalFailureException("Internal service failure.")
         if not self._buckets(now):
             return
         calls = self._read_calls
         if calls.refill(now) < 1 - _SLACK or self._read_bytes.refill(now) <= 0:
-            metrics.throttled_requests_total.labels(operation="GetRecords").inc()
+            faults.count_throttled("GetRecords")
             raise _shard_rate_exceeded(self.stream, shard)
         calls.tokens -= 1
 

@@ -1,5 +1,6 @@
 """Check a request body against botocore's own Kinesis service model and convert it to
-Python values (blobs -> bytes, timestamps -> epoch seconds).
+Python values (blobs -> bytes, timestamps -> epoch seconds). JSON bodies carry blobs as
+base64 text, CBOR bodies (cbor_protocol.py) as bytes already.
 
 Using the model the SDKs are generated from keeps every operation's required members,
 types, lengths, ranges, patterns and enums exactly as AWS documents them, without a
@@ -107,12 +108,15 @@ def _value(shape: Shape, value: Any, path: str, violations: list[str]) -> Any:
             raise SerializationException(f"Unexpected value type for boolean at '{path}'.")
         return value
     if kind == "blob":
-        if not isinstance(value, str):
+        if isinstance(value, bytes):  # CBOR carries blobs as byte strings (cbor_protocol.py)
+            data = value
+        elif not isinstance(value, str):
             raise SerializationException(f"Unexpected value type for blob at '{path}'.")
-        try:
-            data = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise SerializationException(f"Value at '{path}' is not valid base64.") from None
+        else:
+            try:
+                data = base64.b64decode(value, validate=True)
+            except (binascii.Error, ValueError):
+                raise SerializationException(f"Value at '{path}' is not valid base64.") from None
         _check_length(meta, len(data), f"Value at '{path}'", violations)
         return data
     if kind == "timestamp":

@@ -108,3 +108,23 @@ def test_clear_ends_pause_at_once_when_called_from_python(server):
     started = time.perf_counter()
     make_client(server.url).list_streams()
     assert time.perf_counter() - started < 1
+
+
+def test_admin_endpoint_counts_injected_faults_and_throttles_since_start_when_faults_applied():
+    backend = KinesisBackend(KinesisSettings(shard_write_records_per_s=5, control_plane_limits_enabled=False))
+    srv = start_server(backend)
+    try:
+        kinesis = make_client(srv.url)
+        kinesis.create_stream(StreamName="s", ShardCount=1)
+        first = admin(srv.url, "GET")[1]
+        assert first["injected"] == {} and first["throttled"] == {} and len(first["instance_id"]) == 12
+        admin(srv.url, "POST", {"internal_failure_fraction": 1.0})
+        kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": "k"}] * 4)
+        admin(srv.url, "DELETE")  # clearing the plan keeps the counts
+        response = kinesis.put_records(StreamName="s", Records=[{"Data": b"x", "PartitionKey": "k"}] * 20)
+        body = admin(srv.url, "GET")[1]
+        assert body["injected"] == {"internal_failure": 4}
+        assert body["throttled"] == {"PutRecord": response["FailedRecordCount"]} and response["FailedRecordCount"] > 0
+        assert body["instance_id"] == first["instance_id"]
+    finally:
+        srv.stop()

@@ -1,0 +1,293 @@
+"""Why records are missing from the view: each lost record gets a reason a person can act on.
+
+The audit says *how many* records are missing; this module says *why*, from what any
+target exposes (the local stack and AWS alike): the producer's ledger (shard and sequence
+number of every acknowledged record), Redshift's SYS_STREAM_SCAN_ERRORS,
+SYS_STREAM_SCAN_STATES and SYS_MV_REFRESH_HISTORY, and the stream itself. Reasons:
+
+- ``expired in the producer``/``rejected by Kinesis: <code>``: never acknowledged (from
+  the producer's summary; such records have no sequence number);
+- ``scan error: <reason>``: Redshift skipped the record (e.g. longer than VARBYTE allows);
+- ``blocked behind poison record <shard>/<sequence> (<why>)``: a record that JSON_PARSE
+  cannot read sits after the view's checkpoint (on any shard: one REFRESH reads them all
+  in one transaction), so every REFRESH fails and the view stops there (Redshift's
+  behaviour; the cure is ``WHERE CAN_JSON_PARSE(kinesis_data)``);
+- ``expired from the stream before a refresh read it``: retention trimmed it first;
+- ``read by a refresh but not in the view``: the view's WHERE clause dropped it;
+- ``not ingested yet``: the last refresh had not reached it (refresh lag at the end).
+
+Poison records are found by reading the shard after the view's checkpoint, a bounded
+number of calls, and checking each record the way JSON_PARSE would.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from botocore.exceptions import BotoCoreError, ClientError
+
+from loadtest.client import DataApiClient, StatementError
+
+__all__ = ["PoisonRecord", "explain_losses", "sys_rows", "why_not_json", "utc_literal"]
+
+log = logging.getLogger(__name__)
+
+VARBYTE_MAX_BYTES = 1_024_000  # Redshift's VARBYTE limit, hence kinesis_data's
+MAX_NESTING = 1000  # deeper than this is reported as the reason the parse fails
+MAX_GET_RECORDS_CALLS = 20  # per shard, when looking for a poison record
+DIAGNOSE_BUDGET_S = 30.0
+
+
+@dataclass(frozen=True)
+class PoisonRecord:
+    shard_id: str
+    sequence_number: str
+    bytes: int
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"shard_id": self.shard_id, "sequence_number": self.sequence_number, "bytes": self.bytes,
+                "reason": self.reason}
+
+
+def _nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside strings, without recursion (the input may be huge)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def why_not_json(data: bytes) -> str | None:
+    """Why JSON_PARSE(kinesis_data) fails on ``data``, or None when it parses."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    depth = _nesting_depth(text)
+    if depth > MAX_NESTING:
+        return f"JSON nested {depth} levels deep"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"not JSON: {exc.msg} at offset {exc.pos}"
+    except RecursionError:
+        return f"JSON nested {depth} levels deep"
+    return None
+
+
+def utc_literal(epoch_s: float) -> str:
+    """A Redshift TIMESTAMP literal (UTC, as SYS views store it)."""
+    return dt.datetime.fromtimestamp(epoch_s, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sys_rows(client: DataApiClient, sql: str) -> list[dict[str, Any]]:
+    """Rows of a system-view query as dicts with trimmed text (Redshift pads CHAR columns)."""
+    result = client.execute(sql, "diagnose")
+    return [{name.lower(): value.strip() if isinstance(value, str) else value
+             for name, value in zip(result.columns, row)} for row in result.rows]
+
+
+def _first(row: dict, *names: str) -> Any:
+    for name in names:
+        if row.get(name) not in (None, ""):
+            return row[name]
+    return None
+
+
+def _seq(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _lost_positions(ledger_paths: list[Path], lost_ids: set[str]) -> dict[str, tuple[str, int]]:
+    positions: dict[str, tuple[str, int]] = {}
+    for path in ledger_paths:
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                rec = orjson.loads(line)
+                if rec["event_id"] in lost_ids and (seq := _seq(rec.get("sequence_number"))) is not None:
+                    positions[rec["event_id"]] = (rec.get("shard_id", ""), seq)
+    return positions
+
+
+def _producer_reasons(ledger_paths: list[Path]) -> Counter:
+    reasons: Counter = Counter()
+    for path in ledger_paths:
+        summary_path = path.with_name(path.name + ".summary.json")
+        if not summary_path.exists():
+            continue
+        summary = json.loads(summary_path.read_text())
+        if summary.get("expired"):
+            reasons["expired in the producer before Kinesis acknowledged it"] += int(summary["expired"])
+        for code, count in (summary.get("rejected_reasons") or {}).items():
+            reasons[f"rejected by Kinesis: {code}"] += int(count)
+    return reasons
+
+
+class _StreamReader:
+    """Bounded reads of one stream for the diagnosis (botocore retries throttling)."""
+
+    def __init__(self, kinesis, stream: str, deadline: float) -> None:
+        self.kinesis = kinesis
+        self.stream = stream
+        self.deadline = deadline
+        self._horizons: dict[str, int | None] = {}
+
+    def _pages(self, shard_id: str, after: int | None, limit: int = 10_000):
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": str(after)}
+                    if after is not None else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = self.kinesis.get_shard_iterator(StreamName=self.stream, ShardId=shard_id,
+                                                   **position)["ShardIterator"]
+        for _ in range(MAX_GET_RECORDS_CALLS):
+            if not iterator or time.monotonic() > self.deadline:
+                return
+            page = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
+            yield page["Records"]
+            if not page["Records"] and not page.get("MillisBehindLatest"):
+                return
+            iterator = page.get("NextShardIterator")
+
+    def horizon(self, shard_id: str) -> int | None:
+        """Sequence number of the oldest record still in the shard (None: empty)."""
+        if shard_id not in self._horizons:
+            first = next((records[0] for records in self._pages(shard_id, None, limit=1) if records), None)
+            self._horizons[shard_id] = _seq(first["SequenceNumber"]) if first else None
+        return self._horizons[shard_id]
+
+    def shard_ids(self) -> list[str]:
+        shards, kwargs = [], {"StreamName": self.stream}
+        for _ in range(100):
+            page = self.kinesis.list_shards(**kwargs)
+            shards += [s["ShardId"] for s in page.get("Shards", [])]
+            if not page.get("NextToken"):
+                break
+            kwargs = {"NextToken": page["NextToken"]}
+        return shards
+
+    def first_poison(self, shard_id: str, checkpoint: int | None) -> PoisonRecord | None:
+        """The first record after ``checkpoint`` that JSON_PARSE rejects (bounded reads)."""
+        for records in self._pages(shard_id, checkpoint):
+            for record in records:
+                data = record["Data"]
+                if len(data) > VARBYTE_MAX_BYTES:
+                    continue  # skipped by Redshift with a scan error, never blocks
+                if (why := why_not_json(data)) is not None:
+                    return PoisonRecord(shard_id, record["SequenceNumber"], len(data), why)
+        return None
+
+
+def _checkpoints(client: DataApiClient, mv: str, since: float) -> dict[str, int]:
+    """Per shard, the last position a refresh during the run read (Redshift keeps a row per
+    batch; the local stack one per shard)."""
+    checkpoints: dict[str, int] = {}
+    since_sql = f"SELECT * FROM sys_stream_scan_states WHERE record_time >= '{utc_literal(since - 5)}'"
+    for row in sys_rows(client, since_sql):
+        if str(row.get("mv_name", "")).lower() != mv.lower():
+            continue
+        shard = _first(row, "partition_id", "shard_id")
+        position = _seq(_first(row, "latest_position", "shard_sequence_number"))
+        if shard and position is not None:
+            checkpoints[shard] = max(position, checkpoints.get(shard, position))
+    return checkpoints
+
+
+def _scan_errors(client: DataApiClient, stream: str, since: float) -> dict[tuple[str, int], str]:
+    errors = {}
+    rows = sys_rows(client, f"SELECT * FROM sys_stream_scan_errors WHERE record_time >= '{utc_literal(since - 5)}'")
+    for row in rows:
+        if row.get("stream_name") not in (None, stream):
+            continue
+        position = _seq(row.get("position"))
+        shard = _first(row, "partition_id", "shard_id")
+        if shard and position is not None:
+            errors[(shard, position)] = str(_first(row, "error_reason", "error_message") or "unknown")
+    return errors
+
+
+def _last_refresh_failure(client: DataApiClient, mv: str, since: float) -> str | None:
+    rows = sys_rows(client, f"SELECT * FROM sys_mv_refresh_history WHERE start_time >= '{utc_literal(since - 5)}'")
+    mine = [r for r in rows if str(r.get("mv_name", "")).lower() == mv.lower()]
+    if not mine:
+        return None
+    last = max(mine, key=lambda r: str(r.get("start_time")))
+    status = str(last.get("status", ""))
+    return status if "fail" in status.lower() else None
+
+
+def explain_losses(client: DataApiClient, kinesis, stream: str, mv: str, ledger_paths: list[Path],
+                   lost_ids: set[str], run_started_at: float) -> dict:
+    """``{"lost_by_reason", "lost_examples", "poison_records", "scan_errors"}`` for the report."""
+    by_reason: Counter = _producer_reasons(ledger_paths)
+    examples: dict[str, list[str]] = defaultdict(list)
+    poison: list[PoisonRecord] = []
+    out: dict[str, Any] = {"lost_by_reason": {}, "lost_examples": {}, "poison_records": [], "scan_errors": 0}
+    try:
+        scan_errors = _scan_errors(client, stream, run_started_at)
+        out["scan_errors"] = len(scan_errors)
+        positions = _lost_positions(ledger_paths, lost_ids) if lost_ids else {}
+        if positions:
+            checkpoints = _checkpoints(client, mv, run_started_at)
+            failing = _last_refresh_failure(client, mv, run_started_at)
+            reader = _StreamReader(kinesis, stream, time.monotonic() + DIAGNOSE_BUDGET_S)
+            if failing:
+                # One REFRESH reads every shard in one transaction: poison on any shard
+                # stops them all.
+                found = (reader.first_poison(shard, checkpoints.get(shard)) for shard in reader.shard_ids())
+                poison = [p for p in found if p is not None]
+            for event_id, (shard, seq) in sorted(positions.items(), key=lambda item: item[1]):
+                reason = _reason(shard, seq, scan_errors, checkpoints.get(shard), failing, reader, poison)
+                by_reason[reason] += 1
+                if len(examples[reason]) < 5:
+                    examples[reason].append(event_id)
+    except (StatementError, ClientError, BotoCoreError) as exc:
+        out["error"] = f"could not explain every loss: {str(exc).splitlines()[0]}"
+    out["lost_by_reason"] = dict(by_reason.most_common())
+    out["lost_examples"] = dict(examples)
+    out["poison_records"] = [p.to_json() for p in poison]
+    return out
+
+
+def _reason(shard: str, seq: int, scan_errors: dict, checkpoint: int | None, failing: str | None,
+            reader: _StreamReader, poison: list[PoisonRecord]) -> str:
+    if (shard, seq) in scan_errors:
+        return f"scan error: {scan_errors[(shard, seq)]}"
+    if checkpoint is not None and seq <= checkpoint:
+        return "read by a refresh but not in the view (filtered out by its WHERE clause?)"
+    horizon = reader.horizon(shard)
+    if horizon is None or seq < horizon:
+        return "expired from the stream before a refresh read it"
+    if failing and poison:
+        first = poison[0]
+        return (f"blocked behind poison record {first.shard_id}/{first.sequence_number} "
+                f"({first.reason}): every refresh fails on it")
+    if failing:
+        return f"not ingested: the refresh is failing ({failing})"
+    return "not ingested yet (the last refresh had not reached it)"
