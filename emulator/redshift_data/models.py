@@ -48,7 +48,9 @@ class RedshiftDataBackend:
         self.settings = settings
         # Wall clock for CreatedAt/UpdatedAt, retention and session expiry (tests pass a fake one).
         self.clock = clock or time.time
-        self.statements = StatementStore(self.clock, settings.result_retention_s)
+        self.statements = StatementStore(self.clock, settings.result_retention_s,
+                                         max_kept=settings.max_kept_statements,
+                                         max_result_bytes=settings.max_kept_result_bytes)
         self.sessions = SessionStore(self.clock, settings.max_active_sessions)
         self.streaming = StreamingIngestion(settings.kinesis_endpoint_url, settings.region,
                                             settings.kinesis_access_key_id, settings.kinesis_secret_access_key)

@@ -4,6 +4,7 @@ statement ever run (a long load test submits hundreds of thousands)."""
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -76,13 +77,23 @@ class Statement:
 
 
 class StatementStore:
-    """Statements by id, in submission order; a finished one is gone ``retention_s`` after it ended."""
+    """Statements by id, in submission order; a finished one is gone ``retention_s`` after it ended.
 
-    def __init__(self, clock: Callable[[], float], retention_s: float) -> None:
+    Unlike AWS, the store is also bounded: beyond ``max_kept`` finished statements or
+    ``max_result_bytes`` of their results, the oldest finished ones are forgotten (as if
+    expired), so a long soak's memory stays flat instead of growing for 24 hours.
+    """
+
+    def __init__(self, clock: Callable[[], float], retention_s: float, *,
+                 max_kept: int = 20_000, max_result_bytes: int = 64 * 1024 * 1024) -> None:
         self.clock = clock
         self.retention_s = retention_s
+        self.max_kept = max_kept
+        self.max_result_bytes = max_result_bytes
         self._by_id: dict[str, Statement] = {}
         self._active: set[str] = set()
+        self._finished: OrderedDict[str, int] = OrderedDict()  # id -> result bytes, oldest first
+        self._result_bytes = 0
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -91,18 +102,36 @@ class StatementStore:
     def active_count(self) -> int:
         return len(self._active)
 
+    @property
+    def result_bytes(self) -> int:
+        """Bytes of results held by finished statements."""
+        return self._result_bytes
+
     def add(self, statement: Statement) -> None:
         self._by_id[statement.id] = statement
         self._active.add(statement.id)
 
     def settle(self, statement: Statement) -> None:
-        """The statement reached a terminal state: it no longer counts against the quota."""
+        """The statement reached a terminal state: it no longer counts against the quota,
+        and the oldest finished statements go if the store is over its bounds."""
         self._active.discard(statement.id)
+        if statement.id in self._finished or statement.id not in self._by_id:
+            return
+        size = sum(_result_size(s) for s in (statement.sub_statements or [statement]))
+        self._finished[statement.id] = size
+        self._result_bytes += size
+        while len(self._finished) > 1 and (len(self._finished) > self.max_kept
+                                           or self._result_bytes > self.max_result_bytes):
+            self._forget(next(iter(self._finished)))
+
+    def _forget(self, statement_id: str) -> None:
+        self._by_id.pop(statement_id, None)
+        self._result_bytes -= self._finished.pop(statement_id, 0)
 
     def get(self, statement_id: str) -> Statement | None:
         statement = self._by_id.get(statement_id)
         if statement is not None and self._expired(statement, self.clock() - self.retention_s):
-            del self._by_id[statement_id]
+            self._forget(statement_id)
             return None
         return statement
 
@@ -123,8 +152,12 @@ class StatementStore:
             if self._expired(statement, horizon):
                 expired.append(statement_id)
         for statement_id in expired:
-            del self._by_id[statement_id]
+            self._forget(statement_id)
 
     @staticmethod
     def _expired(statement: Statement, horizon: float) -> bool:
         return statement.status in TERMINAL_STATES and statement.updated_at < horizon
+
+
+def _result_size(statement: Statement) -> int:
+    return statement.result.size if statement.result is not None else 0
