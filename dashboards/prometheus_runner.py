@@ -294,8 +294,9 @@ def prometheus_for_run(cfg, data_dir: Path | None = None) -> Iterator[Prometheus
         cfg.producer.metrics_port = free_port()
     if not cfg.load.metrics_port:
         cfg.load.metrics_port = free_port()
-    targets = [
-        ScrapeTarget("streamload-producer", f"127.0.0.1:{cfg.producer.metrics_port}"),
+    targets = [  # producer process k (``processes``) serves port + k
+        *(ScrapeTarget("streamload-producer", f"127.0.0.1:{cfg.producer.metrics_port + k}")
+          for k in range(cfg.producer.processes)),
         ScrapeTarget("streamload-loadtest", f"127.0.0.1:{cfg.load.metrics_port}"),
     ]
     server = PrometheusServer(targets, data_dir=data_dir)

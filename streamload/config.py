@@ -119,6 +119,8 @@ class ProducerConfig(_Section):
     profile: str | None = None
     partition_key: str = "random"  # random | field:PATH | hot[:KEY]
     shard_limit: bool = True  # pace each shard under 1,000 records/s and 1 MiB/s
+    # Producer processes sharing the rate (ids p0..pN-1, a ledger each, metrics on port + k).
+    processes: int = Field(1, ge=1, le=64)
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+from producer.processes import child_ids, per_process_path
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from streamload.audit import audit_view
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
@@ -88,7 +89,16 @@ def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
     if p.profile is not None:  # replaces --rate
         argv[argv.index("--rate"):argv.index("--rate") + 2] = ["--profile", p.profile]
     argv += ["--partition-key", p.partition_key] + ([] if p.shard_limit else ["--no-shard-limit"])
+    if p.processes > 1:
+        argv += ["--processes", str(p.processes)]
     return argv
+
+
+def _ledger_paths(cfg: StreamloadConfig, ledger: Path) -> list[Path]:
+    """Where the producer writes its ledgers: one, or one per process (``--processes``)."""
+    if cfg.producer.processes == 1:
+        return [ledger]
+    return [per_process_path(ledger, pid) for pid in child_ids(cfg.producer.producer_id, cfg.producer.processes)]
 
 
 def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
@@ -97,14 +107,16 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     setup_client = setup_pipeline(cfg)
     started_at = time.time()
     ledger = out_dir / f"ledger-{cfg.producer.producer_id}.jsonl"
-    for stale in (ledger, ledger.with_name(ledger.name + ".summary.json")):
-        stale.unlink(missing_ok=True)
+    ledgers = _ledger_paths(cfg, ledger)
+    for path in {ledger, *ledgers}:
+        for stale in (path, path.with_name(path.name + ".summary.json")):
+            stale.unlink(missing_ok=True)
     shutil.rmtree(persona_report_dir(out_dir), ignore_errors=True)  # an earlier run's persona reports
     plan = RunPlan(
         run_id=run_id,
         started_at=started_at,
         config=_plan_config(cfg),
-        ledger_paths=[str(ledger)],
+        ledger_paths=[str(path) for path in ledgers],
         probe_out=str(out_dir / "probe.json"),
     )
     plan_path = out_dir / "run-plan.json"
@@ -121,15 +133,15 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
         if locust_rc not in (0, None):
             log.error("locust exited %s: %s", locust_rc, locust.tail(3))
     observer.stop()
-    audit = audit_view(setup_client, cfg.redshift.materialized_view, [ledger], started_at)
+    audit = audit_view(setup_client, cfg.redshift.materialized_view, ledgers, started_at)
     probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
     report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
     report["latency_histograms"] = histograms
     report["statement_latency_ms"] = percentiles
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
-    report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, [ledger], csv_prefix, started_at)
+    report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, ledgers, csv_prefix, started_at)
     report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name,
-                                                     cfg.redshift.materialized_view, [ledger], set(audit.lost_ids), started_at)
+                                                     cfg.redshift.materialized_view, ledgers, set(audit.lost_ids), started_at)
     persona_problems = (apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
                         if cfg.personas.enabled else [])
     exit_code = judge(report, cfg, out_dir)

@@ -50,3 +50,23 @@ def test_demo_finds_every_record_and_reports_latency_when_run_short(tmp_path):
     # Nothing it started is still listening.
     urls = re.search(r"kinesis (\S+)\s+redshift-data (\S+)", proc.stdout).groups()
     assert not any(_port_open(u) for u in urls)
+
+
+@pytest.mark.slow
+def test_run_audits_every_producer_process_when_processes_is_two(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[producer]\nrate = 100\nduration_s = 3\nprocesses = 2\nmetrics_port = 0\n'
+                      '[load]\nquery_users = 1\nmetrics_port = 0\ndrain_timeout_s = 40\n')
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "streamload.cli", "run", "--local", "--config", str(config), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    fields = _result_fields(proc.stdout.strip().splitlines()[-1])
+    assert int(fields["produced"]) == int(fields["found"]) == 300 and int(fields["lost"]) == 0
+    # Both processes' ledgers were written and audited: event ids from p0 and p1.
+    ledgers = sorted(p.name for p in out.glob("ledger-p0.*.jsonl"))
+    assert ledgers == ["ledger-p0.p0.jsonl", "ledger-p0.p1.jsonl"]
+    producers = {json.loads(line)["producer_id"] for path in ledgers for line in (out / path).read_text().splitlines()}
+    assert producers == {"p0", "p1"}
