@@ -106,6 +106,8 @@ def _open_traversal(path: Path) -> None:
 def _die_with_parent() -> None:
     # Runs in the child before exec: if this Python process dies (even SIGKILL), the
     # kernel sends the server SIGQUIT (immediate shutdown), so no orphaned servers.
+    # Linux ties PDEATHSIG to the *thread* that forked: start (and restart) the server from
+    # a long-lived thread -- one that ends first takes the server down with it.
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
 
