@@ -4,38 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import orjson
 
 from producer import ProducerOptions, run_producer
-from producer_test_support import LOCAL_CREDENTIALS, REGION, read_all_records
-
-REPO = Path(__file__).resolve().parents[2]
+from producer_test_support import LOCAL_CREDENTIALS, REGION, REPO, cli_env, read_all_records, run_cli
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _cli_env(**overrides: str | None) -> dict[str, str]:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIALS["aws_access_key_id"],
-           "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIALS["aws_secret_access_key"],
-           "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull,
-           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
-    env.update(overrides)
-    return {k: v for k, v in env.items() if v is not None}
-
-
-def _run_cli(*args: str, timeout: float = 30, **env: str | None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "producer", *args], cwd=REPO, env=_cli_env(**env),
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
@@ -64,7 +46,7 @@ def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
 
 def test_cli_prints_one_line_summary_and_exits_0_when_stream_exists(local_kinesis_endpoint, local_stream, tmp_path):
     ledger = tmp_path / "out" / "ledger.jsonl"
-    proc = _run_cli("--stream", local_stream, "--endpoint-url", local_kinesis_endpoint, "--rate", "100",
+    proc = run_cli("--stream", local_stream, "--endpoint-url", local_kinesis_endpoint, "--rate", "100",
                     "--duration", "1", "--ledger", str(ledger), "--metrics-port", "0")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
@@ -75,7 +57,7 @@ def test_cli_prints_one_line_summary_and_exits_0_when_stream_exists(local_kinesi
 
 
 def test_cli_exits_3_with_one_line_naming_the_stream_when_stream_unknown(local_kinesis_endpoint):
-    proc = _run_cli("--stream", "no-such-stream", "--endpoint-url", local_kinesis_endpoint, "--duration", "1")
+    proc = run_cli("--stream", "no-such-stream", "--endpoint-url", local_kinesis_endpoint, "--duration", "1")
     assert proc.returncode == 3
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "'no-such-stream' not found" in proc.stderr
@@ -83,17 +65,17 @@ def test_cli_exits_3_with_one_line_naming_the_stream_when_stream_unknown(local_k
 
 def test_cli_exits_3_with_one_line_when_endpoint_unreachable():
     url = f"http://127.0.0.1:{_free_port()}"
-    proc = _run_cli("--stream", "s", "--endpoint-url", url, "--duration", "1")
+    proc = run_cli("--stream", "s", "--endpoint-url", url, "--duration", "1")
     assert proc.returncode == 3
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "cannot reach Kinesis" in proc.stderr and url in proc.stderr
 
 
 def test_cli_exits_with_one_line_error_when_region_or_credentials_missing(local_kinesis_endpoint):
-    no_region = _run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint, AWS_DEFAULT_REGION=None)
+    no_region = run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint, AWS_DEFAULT_REGION=None)
     assert no_region.returncode == 2
     assert no_region.stderr.strip() == "producer: error: no AWS region: pass --region or set AWS_DEFAULT_REGION"
-    no_keys = _run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint,
+    no_keys = run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint,
                        AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None)
     assert no_keys.returncode == 3
     assert len(no_keys.stderr.strip().splitlines()) == 1 and "credentials" in no_keys.stderr
@@ -101,7 +83,7 @@ def test_cli_exits_with_one_line_error_when_region_or_credentials_missing(local_
 
 def test_cli_exits_2_with_one_line_when_flags_are_bad():
     for args in (["--rate", "fast", "--stream", "s"], ["--stream", "s", "--rate", "-5"], ["--bogus"]):
-        proc = _run_cli(*args)
+        proc = run_cli(*args)
         assert proc.returncode == 2, args
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert proc.stderr.startswith("producer: error:")
@@ -114,7 +96,7 @@ def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint
     ledger = tmp_path / "ledger.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "producer", "--stream", local_stream, "--endpoint-url",
                              local_kinesis_endpoint, "--rate", "200", "--duration", "60", "--ledger", str(ledger)],
-                            cwd=REPO, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15
         while not (ledger.exists() and ledger.stat().st_size > 0):
