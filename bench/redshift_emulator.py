@@ -13,6 +13,8 @@ Prints, besides details:
   RATIO dataapi_server_overhead_p50_ms <x> the same, minus the boto3 floor measured in this run
                                            (the three calls against a server that answers at
                                            once): what the local Data API itself adds
+  RATIO dataapi_overhead_lean_client_p50_ms <x>  the round trip with a lean SigV4-signed HTTP
+                                           client instead of boto3, minus PostgreSQL direct
 
 Kinesis keeps its real read limits (5 GetRecords/s, 2 MiB/s per shard); only its write
 limits are lifted so loading the stream does not dominate the run.
@@ -24,6 +26,7 @@ and the overhead figure would mostly measure the interpreter's 5 ms thread switc
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import statistics
 import subprocess
@@ -151,6 +154,60 @@ def bench_boto3_floor(queries: int) -> float:
     return statistics.median(times[20:]) * 1000
 
 
+class SignedHttpClient:
+    """The three Data API calls over one keep-alive HTTP connection, SigV4-signed by botocore's
+    signer: a lean client, so the round trip shows the Data API's cost rather than boto3's
+    request/response machinery (which the boto3 floor line measures on its own)."""
+
+    def __init__(self, url: str) -> None:
+        from botocore.credentials import Credentials
+
+        self._url = url
+        host, port = url.split("//", 1)[1].split(":")
+        self._conn = http.client.HTTPConnection(host, int(port))
+        self._credentials = Credentials(LOCAL["aws_access_key_id"], LOCAL["aws_secret_access_key"])
+
+    def call(self, operation: str, body: dict) -> dict:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        request = AWSRequest("POST", self._url + "/", data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"RedshiftData.{operation}"})
+        SigV4Auth(self._credentials, "redshift-data", LOCAL["region_name"]).add_auth(request)
+        self._conn.request("POST", "/", body=request.body, headers=dict(request.headers.items()))
+        response = self._conn.getresponse()
+        answer = json.loads(response.read())
+        if response.status != 200:
+            raise SystemExit(f"{operation} failed: {answer}")
+        return answer
+
+    def round_trip(self, sql: str) -> None:
+        statement_id = self.call("ExecuteStatement", {"Sql": sql, "Database": "dev", "WorkgroupName": "bench"})["Id"]
+        while self.call("DescribeStatement", {"Id": statement_id})["Status"] != "FINISHED":
+            pass
+        self.call("GetStatementResult", {"Id": statement_id})
+
+
+def bench_overhead_lean(url: str, dsn: str, queries: int) -> float:
+    """Round trip with the lean client minus the same query on PostgreSQL directly."""
+    client, sql, api = SignedHttpClient(url), "SELECT 1 AS one", []
+    for _ in range(20):
+        client.round_trip(sql)
+    for _ in range(queries):
+        started = time.perf_counter()
+        client.round_trip(sql)
+        api.append(time.perf_counter() - started)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        direct = []
+        for _ in range(queries):
+            started = time.perf_counter()
+            conn.execute(sql).fetchall()
+            direct.append(time.perf_counter() - started)
+    api_ms, direct_ms = statistics.median(api) * 1000, statistics.median(direct) * 1000
+    print(f"data api round trip (lean signed HTTP client) p50 {api_ms:.2f} ms, postgres direct p50 {direct_ms:.3f} ms")
+    return api_ms - direct_ms
+
+
 def bench_overhead(client, dsn: str, queries: int) -> float:
     sql = "SELECT 1 AS one"
     api, direct = [], []
@@ -184,6 +241,7 @@ def main() -> int:
             client = boto3.client("redshift-data", endpoint_url=data_api_url, **LOCAL)
             per_s = bench_refresh(client, args.records, args.shards)
             overhead_ms = bench_overhead(client, pg.dsn, args.queries)
+            lean_overhead_ms = bench_overhead_lean(data_api_url, pg.dsn, args.queries)
         # For comparison only: the Data API as a thread next to Kinesis and this client, as
         # LocalStack runs it (one GIL for all three).
         settings = RedshiftDataSettings(pg_dsn=pg.dsn, kinesis_endpoint_url=kinesis_server.url,
@@ -196,6 +254,7 @@ def main() -> int:
     print(f"boto3 floor: the same three calls against a server that answers at once, p50 {floor_ms:.2f} ms")
     print(f"RATIO refresh_records_per_s_vs_50k {per_s / 50_000:.3f}")
     print(f"RATIO dataapi_server_overhead_p50_ms {overhead_ms - floor_ms:.3f}")
+    print(f"RATIO dataapi_overhead_lean_client_p50_ms {lean_overhead_ms:.3f}")
     print(f"RATIO dataapi_overhead_p50_ms {overhead_ms:.3f}")
     return 0
 

@@ -92,11 +92,16 @@ def _generic_field(value: object) -> dict:
 
 
 class ResultSet:
-    """A finished statement's rows in Field form, plus their column metadata."""
+    """A finished statement's rows in Field form, plus their column metadata.
+
+    JSON records are kept already serialised (``orjson.Fragment``): a kept result then costs
+    its JSON size, not the ~10x of a dict per cell, and GetStatementResult splices the
+    bytes into its answer without encoding them again.
+    """
 
     def __init__(self, columns: list[dict], records: list, row_sizes: list[int], csv: bool = False) -> None:
         self.columns = columns
-        self.records = records  # Field lists, or CSV lines when ``csv``
+        self.records = records  # serialised Field lists (orjson.Fragment), or CSV lines when ``csv``
         self.row_sizes = row_sizes
         self.size = sum(row_sizes)
         self.csv = csv
@@ -148,7 +153,10 @@ def build_result_set(description: Sequence, type_names: list[str], rows: Sequenc
         record = [null if value is None else make(value) for make, value in zip(makers, row)]
         if csv:
             record = _csv_line(record)
-        size = len(record.encode()) if csv else len(orjson.dumps(record))
+            size = len(record.encode())
+        else:
+            encoded = orjson.dumps(record)
+            record, size = orjson.Fragment(encoded), len(encoded)
         if size > ROW_MAX_BYTES:
             raise ResultTooLargeError("Packet for query is too large: a result row exceeds 64 KB")
         total += size
