@@ -117,6 +117,8 @@ class LocalStack:
             cfg.personas.sts_endpoint_url = self.identity_url
             cfg.personas.sso_oidc_endpoint_url = self.identity_url
             cfg.personas.issuer_token_url = f"{self.identity_url}/oidc/token"
+        if cfg.personas.setup is None:  # the local stack starts empty: set up the sales scenario
+            cfg.personas.setup = True
         cfg.target.access_key_id = LOCAL_ACCESS_KEY
         cfg.target.secret_access_key = LOCAL_SECRET_KEY
         if not cfg.redshift.cluster_identifier and not cfg.redshift.workgroup_name:

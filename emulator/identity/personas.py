@@ -109,9 +109,10 @@ class PersonasConfig(BaseModel):
     table: str = Field("sales", pattern=r"^[A-Za-z_][\w.]*$")
     query_sql: str = "SELECT {columns} FROM {table}"
     # Before the run, create the table, roles and RLS policies (scripts/sales/setup_local.sql,
-    # or setup_sql) and load seed_rows rows if the table is empty. Against AWS an admin
-    # usually does this once instead (scripts/sales/setup_aws.md): set setup = false.
-    setup: bool = True
+    # or setup_sql) and load seed_rows rows if the table is empty. Unset: only on the local
+    # stack -- against AWS an admin does this once (scripts/sales/setup_aws.md), and a run
+    # must not create roles and policies in someone's warehouse unless told (setup = true).
+    setup: bool | None = None
     setup_sql: Path | None = None
     seed_rows: int = Field(300, ge=0)
     seed: int = 7

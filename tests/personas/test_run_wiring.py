@@ -175,3 +175,22 @@ def test_locustfile_binds_persona_users_and_zero_rls_series_when_loaded(tmp_path
     assert users_line.endswith(" 8") if enabled else users_line.endswith(" 0")
     for name in NAMES:  # 0, not absent: dashboards and the RLS alert read "no violation"
         assert f'streamload_rls_violations_total{{persona="{name}"}} 0.0' in metrics_text
+
+
+def test_sales_setup_runs_on_the_local_stack_only_unless_config_says_so():
+    from emulator.stack import LocalStack
+    from loadtest.sales_setup import prepare_sales
+
+    class Refusing:
+        def execute(self, sql, name, fetch=True):
+            raise AssertionError(f"nothing may run against a warehouse by default: {name}: {sql}")
+
+    aws = load_config(None, {"personas": {"enabled": True}}, environ={})
+    assert aws.personas.setup is None
+    assert prepare_sales(Refusing(), aws.personas) == {}  # AWS: no roles or policies created
+    local = load_config(None, {"personas": {"enabled": True}}, environ={})
+    LocalStack().point_config_at_stack(local)
+    assert local.personas.setup is True
+    forced_off = load_config(None, {"personas": {"enabled": True, "setup": False}}, environ={})
+    LocalStack().point_config_at_stack(forced_off)
+    assert forced_off.personas.setup is False
