@@ -203,6 +203,18 @@ class StreamloadConfig(_Section):
     personas: PersonasConfig = Field(default_factory=PersonasConfig)
     out_dir: Path = Path("out")
 
+    @model_validator(mode="after")
+    def _locust_has_users(self) -> "StreamloadConfig":
+        """Locust refuses to start without a user class; say why here instead. (Open-model
+        query arrivals run inside the Locust process but are not users of their own.)"""
+        load = self.load
+        closed = load.query_model == "closed"
+        if not ((load.refresh_mode != "auto" and load.refresh_users > 0) or load.probe
+                or (closed and (load.query_users > 0 or (self.personas.enabled and self.personas.users_per_persona > 0)))):
+            raise ValueError("load: nothing for Locust to run -- keep probe = true, a refresh user "
+                             "(refresh_mode other than auto), or closed-model query users")
+        return self
+
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
@@ -267,7 +279,8 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def format_validation_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "config"
-    return f"invalid config: {where}: {err['msg']}"
+    message = err["msg"].removeprefix("Value error, ")  # pydantic's wording for a raised ValueError
+    return f"invalid config: {where}: {message}"
 
 
 def load_config(

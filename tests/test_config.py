@@ -49,3 +49,11 @@ def test_load_config_names_the_schema_when_unknown_or_key_field_missing(tmp_path
         load_config(path)
     path.write_text('[producer]\nschema = "sales"\npartition_key = "field:region"\n')
     assert load_config(path).producer.schema_name == "sales"
+
+
+def test_load_config_says_so_when_locust_would_have_no_users():
+    with pytest.raises(ConfigError, match="nothing for Locust to run"):
+        load_config(None, {"load": {"probe": False, "refresh_mode": "auto", "query_model": "open",
+                                    "query_rate_per_s": 5}}, environ={})
+    # Closed-model query users (or the probe) are enough on their own.
+    assert load_config(None, {"load": {"probe": False, "refresh_mode": "auto"}}, environ={}).load.query_users == 2
