@@ -153,8 +153,9 @@ class RedshiftDataBackend:
             wanted = "GetStatementResultV2" if statement.result.csv else "GetStatementResult"
             raise ValidationException(f"The result format of query {statement_id} is "
                                       f"{statement.result_format}; use {wanted}.")
-        offset = decode_token(next_token, len(statement.result.records)) if next_token else 0
+        offset = decode_token(next_token, statement.result.num_rows) if next_token else 0
         records, next_offset = statement.result.page(offset, RESULT_PAGE_MAX_BYTES)
+        statement.result_read = True  # the store forgets read results first
         token = encode_token(next_offset) if next_offset is not None else None
         return statement, records, token
 

@@ -142,7 +142,7 @@ class RedshiftDataResponses:
         statement, records, token = self.backend.get_statement_result(
             _optional(body, "Id", str), _optional(body, "NextToken", str), csv=csv)
         out = {"Records": [{"CSVRecords": "".join(records)}] if csv else records,
-               "ColumnMetadata": statement.result.columns, "TotalNumRows": len(statement.result.records)}
+               "ColumnMetadata": statement.result.columns, "TotalNumRows": statement.result.num_rows}
         if csv:
             out["ResultFormat"] = "CSV"
         if token:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from array import array
+from itertools import accumulate
 from collections.abc import Callable, Sequence
+from typing import Any
 from decimal import Decimal
 
 import orjson
@@ -92,27 +95,47 @@ def _generic_field(value: object) -> dict:
 
 
 class ResultSet:
-    """A finished statement's rows in Field form, plus their column metadata.
+    """A finished statement's rows, plus their column metadata.
 
-    JSON records are kept already serialised (``orjson.Fragment``): a kept result then costs
-    its JSON size, not the ~10x of a dict per cell, and GetStatementResult splices the
-    bytes into its answer without encoding them again.
+    JSON rows (Field lists) are kept serialised, back to back in one ``bytes`` with each
+    row's end offset: a kept result costs about its JSON size (a dict per cell would cost
+    ~10x, one small ``bytes`` per row ~4 KiB each from orjson's buffer), and a page is
+    spliced into GetStatementResult's answer (``orjson.Fragment``) without re-encoding.
+    CSV rows stay lines of text.
     """
 
-    def __init__(self, columns: list[dict], records: list, row_sizes: list[int], csv: bool = False) -> None:
+    def __init__(self, columns: list[dict], rows: list[bytes] | list[str], csv: bool = False) -> None:
         self.columns = columns
-        self.records = records  # serialised Field lists (orjson.Fragment), or CSV lines when ``csv``
-        self.row_sizes = row_sizes
-        self.size = sum(row_sizes)
         self.csv = csv
+        self._lines: list[str] = list(rows) if csv else []  # type: ignore[arg-type]
+        if csv:
+            self._blob = b""
+        else:  # join() hands back a lone row itself, with orjson's oversized buffer: copy it
+            self._blob = b",".join(rows) if len(rows) != 1 else bytes(bytearray(rows[0]))  # type: ignore[arg-type]
+        # Offset just past row i (JSON: its comma), or the running byte total (CSV).
+        self._ends = array("q", accumulate(len(row.encode()) if csv else len(row) + 1 for row in rows))
+        self.size = self._ends[-1] if self._ends else 0
 
-    def page(self, offset: int, max_bytes: int) -> tuple[list[list[dict]], int | None]:
-        """Records from ``offset`` up to ``max_bytes`` (at least one); next offset or None."""
+    @property
+    def num_rows(self) -> int:
+        return len(self._ends)
+
+    def _row_size(self, index: int) -> int:
+        return self._ends[index] - (self._ends[index - 1] if index else 0)
+
+    def page(self, offset: int, max_bytes: int) -> tuple[Any, int | None]:
+        """Rows from ``offset`` up to ``max_bytes`` (at least one); next offset or None.
+        JSON: one ``orjson.Fragment`` holding the array of Field lists; CSV: the lines."""
         end, used = offset, 0
-        while end < len(self.records) and (end == offset or used + self.row_sizes[end] <= max_bytes):
-            used += self.row_sizes[end]
+        while end < self.num_rows and (end == offset or used + self._row_size(end) <= max_bytes):
+            used += self._row_size(end)
             end += 1
-        return self.records[offset:end], (end if end < len(self.records) else None)
+        following = end if end < self.num_rows else None
+        if self.csv:
+            return self._lines[offset:end], following
+        start_at = self._ends[offset - 1] if offset else 0
+        end_at = self._ends[end - 1] - 1 if end > offset else start_at  # drop the trailing comma
+        return orjson.Fragment(b"[" + self._blob[start_at:end_at] + b"]"), following
 
 
 def column_metadata(description: Sequence, type_names: list[str]) -> list[dict]:
@@ -147,21 +170,16 @@ def build_result_set(description: Sequence, type_names: list[str], rows: Sequenc
                      csv: bool = False) -> ResultSet:
     """Rows as Field lists (ResultFormat JSON) or as CSV lines (ResultFormat CSV)."""
     makers = [_field_maker(name) for name in type_names]
-    records, sizes, total = [], [], 0
+    records, total = [], 0
     null = {"isNull": True}
     for row in rows:
-        record = [null if value is None else make(value) for make, value in zip(makers, row)]
-        if csv:
-            record = _csv_line(record)
-            size = len(record.encode())
-        else:
-            encoded = orjson.dumps(record)
-            record, size = orjson.Fragment(encoded), len(encoded)
+        fields = [null if value is None else make(value) for make, value in zip(makers, row)]
+        record = _csv_line(fields) if csv else orjson.dumps(fields)
+        size = len(record.encode()) if csv else len(record)
         if size > ROW_MAX_BYTES:
             raise ResultTooLargeError("Packet for query is too large: a result row exceeds 64 KB")
         total += size
         if total > RESULT_MAX_BYTES:
             raise ResultTooLargeError("Database response exceeded size limit of 500 MB")
         records.append(record)
-        sizes.append(size)
-    return ResultSet(column_metadata(description, type_names), records, sizes, csv)
+    return ResultSet(column_metadata(description, type_names), records, csv)

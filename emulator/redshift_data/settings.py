@@ -44,8 +44,8 @@ class RedshiftDataSettings(BaseModel):
     result_retention_s: float = Field(24 * 3600, gt=0)
     # Bounds AWS does not have: beyond these the oldest finished statements are forgotten early,
     # so memory stays flat over a long run (a client reads a result right after it finishes).
-    max_kept_statements: int = Field(20_000, ge=1)
-    max_kept_result_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    max_kept_statements: int = Field(5_000, ge=1)
+    max_kept_result_bytes: int = Field(16 * 1024 * 1024, ge=0)
     # SigV4: requests must be signed with a key below or one the local STS issued (the registry).
     verify_signatures: bool = True
     static_credentials: dict[str, str] = Field(

@@ -49,6 +49,7 @@ class Statement:
     redshift_pid: int = 0
     result: ResultSet | None = None
     result_rows: int = -1
+    result_read: bool = False  # GetStatementResult served a page of it
     cancel_requested: bool = False
     # Set by the executor: every piece only read, so its pooled connection needs no reset.
     leaves_session_alone: bool = False
@@ -81,15 +82,19 @@ class StatementStore:
 
     Unlike AWS, the store is also bounded: beyond ``max_kept`` finished statements or
     ``max_result_bytes`` of their results, the oldest finished ones are forgotten (as if
-    expired), so a long soak's memory stays flat instead of growing for 24 hours.
+    expired), so a long soak's memory stays flat instead of growing for 24 hours. A result
+    nobody has read yet is spared for ``unread_grace_s`` after it finished, so a slow client
+    between DescribeStatement and GetStatementResult does not lose it.
     """
 
     def __init__(self, clock: Callable[[], float], retention_s: float, *,
-                 max_kept: int = 20_000, max_result_bytes: int = 64 * 1024 * 1024) -> None:
+                 max_kept: int = 20_000, max_result_bytes: int = 64 * 1024 * 1024,
+                 unread_grace_s: float = 30.0) -> None:
         self.clock = clock
         self.retention_s = retention_s
         self.max_kept = max_kept
         self.max_result_bytes = max_result_bytes
+        self.unread_grace_s = unread_grace_s
         self._by_id: dict[str, Statement] = {}
         self._active: set[str] = set()
         self._finished: OrderedDict[str, int] = OrderedDict()  # id -> result bytes, oldest first
@@ -115,14 +120,27 @@ class StatementStore:
         """The statement reached a terminal state: it no longer counts against the quota,
         and the oldest finished statements go if the store is over its bounds."""
         self._active.discard(statement.id)
+        statement.task = None  # done: nothing left to cancel, and a finished task holds memory
         if statement.id in self._finished or statement.id not in self._by_id:
             return
         size = sum(_result_size(s) for s in (statement.sub_statements or [statement]))
         self._finished[statement.id] = size
         self._result_bytes += size
-        while len(self._finished) > 1 and (len(self._finished) > self.max_kept
-                                           or self._result_bytes > self.max_result_bytes):
-            self._forget(next(iter(self._finished)))
+        if len(self._finished) > self.max_kept or self._result_bytes > self.max_result_bytes:
+            self._shrink(keep=statement.id)
+
+    def _shrink(self, keep: str) -> None:
+        """Forget the oldest finished statements until within bounds, sparing ``keep`` and
+        unread results younger than the grace period."""
+        spare_after = self.clock() - self.unread_grace_s
+        for statement_id in list(self._finished):
+            if len(self._finished) <= self.max_kept and self._result_bytes <= self.max_result_bytes:
+                return
+            statement = self._by_id.get(statement_id)
+            if statement_id == keep or (statement is not None and self._finished[statement_id]
+                                        and not statement.result_read and statement.updated_at > spare_after):
+                continue
+            self._forget(statement_id)
 
     def _forget(self, statement_id: str) -> None:
         self._by_id.pop(statement_id, None)
