@@ -13,22 +13,22 @@ import time
 import uuid
 from pathlib import Path
 
-from producer.processes import child_ids, per_process_path
+from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
+from producer.processes import child_ids, per_process_path
 from streamload.audit import audit_view
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
-from streamload.html_report import write_html_report
-from streamload.junit import write_junit
-from streamload.thresholds import evaluate
 from streamload.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
+from streamload.html_report import write_html_report
+from streamload.junit import write_junit
+from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
-from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
-from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
 from streamload.runplan import RUN_FILE_ENV, RunPlan
+from streamload.thresholds import evaluate
 
 __all__ = ["RunOutcome", "execute_run"]
 
