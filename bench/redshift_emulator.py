@@ -188,43 +188,31 @@ class SignedHttpClient:
         self.call("GetStatementResult", {"Id": statement_id})
 
 
-def bench_overhead_lean(url: str, dsn: str, queries: int) -> float:
-    """Round trip with the lean client minus the same query on PostgreSQL directly."""
-    client, sql, api = SignedHttpClient(url), "SELECT 1 AS one", []
-    for _ in range(20):
-        client.round_trip(sql)
+def _overhead_ms(label: str, round_trip, dsn: str, queries: int, sql: str = "SELECT 1 AS one") -> float:
+    """p50 of ``round_trip(sql)`` minus p50 of the same query on PostgreSQL directly."""
+    api, direct = [], []
+    for _ in range(20):  # warm pools and connections
+        round_trip(sql)
     for _ in range(queries):
         started = time.perf_counter()
-        client.round_trip(sql)
+        round_trip(sql)
         api.append(time.perf_counter() - started)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        direct = []
         for _ in range(queries):
             started = time.perf_counter()
             conn.execute(sql).fetchall()
             direct.append(time.perf_counter() - started)
     api_ms, direct_ms = statistics.median(api) * 1000, statistics.median(direct) * 1000
-    print(f"data api round trip (lean signed HTTP client) p50 {api_ms:.2f} ms, postgres direct p50 {direct_ms:.3f} ms")
+    print(f"data api round trip ({label}) p50 {api_ms:.2f} ms, postgres direct p50 {direct_ms:.3f} ms")
     return api_ms - direct_ms
 
 
 def bench_overhead(client, dsn: str, queries: int) -> float:
-    sql = "SELECT 1 AS one"
-    api, direct = [], []
-    for _ in range(20):  # warm pools and connections
-        client.get_statement_result(Id=run(client, sql)["Id"])
-    for _ in range(queries):
-        started = time.perf_counter()
-        client.get_statement_result(Id=run(client, sql)["Id"])
-        api.append(time.perf_counter() - started)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for _ in range(queries):
-            started = time.perf_counter()
-            conn.execute(sql).fetchall()
-            direct.append(time.perf_counter() - started)
-    api_ms, direct_ms = statistics.median(api) * 1000, statistics.median(direct) * 1000
-    print(f"data api round trip p50 {api_ms:.2f} ms, postgres direct p50 {direct_ms:.3f} ms")
-    return api_ms - direct_ms
+    return _overhead_ms("boto3", lambda sql: client.get_statement_result(Id=run(client, sql)["Id"]), dsn, queries)
+
+
+def bench_overhead_lean(url: str, dsn: str, queries: int) -> float:
+    return _overhead_ms("lean signed HTTP client", SignedHttpClient(url).round_trip, dsn, queries)
 
 
 def main() -> int:
