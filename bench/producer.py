@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 
 import boto3
+from kinesis_emulator import start_process  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local"}
@@ -32,20 +32,10 @@ REGION = "us-east-1"
 
 
 def start_kinesis() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "emulator.kinesis", "--port", "0"], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("KINESIS_URL="):
-            return process, line.strip().split("=", 1)[1]
-    process.kill()
-    raise SystemExit("the local Kinesis did not start within 60 s")
+    try:
+        return start_process([sys.executable, "-m", "emulator.kinesis", "--port", "0"], cwd=REPO)
+    except RuntimeError as exc:
+        raise SystemExit(f"the local Kinesis did not start: {exc}") from None
 
 
 def create_stream(url: str, shards: int) -> str:
