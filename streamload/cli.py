@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -339,17 +341,23 @@ def _compare(args: argparse.Namespace) -> int:
 def _stack(args: argparse.Namespace) -> int:
     from emulator.stack import LOCAL_ACCESS_KEY, LocalStack
 
-    with LocalStack(data_dir=args.data_dir, kinesis_port=args.kinesis_port, redshift_data_port=args.redshift_data_port,
-                    identity_port=args.identity_port) as stack:
-        print(f"KINESIS_URL={stack.kinesis_url}")
-        print(f"REDSHIFT_DATA_URL={stack.redshift_data_url}")
-        print(f"IDENTITY_URL={stack.identity_url}  (OIDC issuer, STS, SSO-OIDC for the personas)")
-        print(f"credentials: access key {LOCAL_ACCESS_KEY} (local stack only); Ctrl-C stops", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            return EXIT_OK
+    # Ctrl-C (or SIGTERM) at any moment after start-up asks for a clean stop; the handler only sets
+    # a flag, so a signal landing between two banner lines cannot skip the stack's shutdown.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with LocalStack(data_dir=args.data_dir, kinesis_port=args.kinesis_port,
+                        redshift_data_port=args.redshift_data_port, identity_port=args.identity_port) as stack:
+            print(f"KINESIS_URL={stack.kinesis_url}")
+            print(f"REDSHIFT_DATA_URL={stack.redshift_data_url}")
+            print(f"IDENTITY_URL={stack.identity_url}  (OIDC issuer, STS, SSO-OIDC for the personas)")
+            print(f"credentials: access key {LOCAL_ACCESS_KEY} (local stack only); Ctrl-C stops", flush=True)
+            while not stop.wait(1.0):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

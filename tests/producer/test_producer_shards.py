@@ -159,22 +159,36 @@ def test_without_shard_limit_kinesis_throttles_and_producer_retries_when_a_hot_k
     assert len(read_all_records(_boto(throttling_kinesis), name)) == 2000
 
 
+def _reshard_once_both_parents_hold_records(client, name: str, shards: list[str], target: int) -> None:
+    """Wait (bounded) until the producer has written to every parent shard, then reshard: the
+    split lands mid-run however slowly the producer starts on a loaded machine."""
+    iterators = {s: client.get_shard_iterator(StreamName=name, ShardId=s, ShardIteratorType="TRIM_HORIZON")
+                 ["ShardIterator"] for s in shards}
+    deadline = time.monotonic() + 20
+    while iterators and time.monotonic() < deadline:
+        for shard, iterator in list(iterators.items()):
+            if client.get_records(ShardIterator=iterator, Limit=1)["Records"]:
+                del iterators[shard]
+        time.sleep(0.05)
+    client.update_shard_count(StreamName=name, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+
+
 @needs_emulator
 def test_producer_follows_resharding_when_the_stream_is_resharded_mid_run(throttling_kinesis, tmp_path):
     name = create_stream(throttling_kinesis, shards=2)
     client = _boto(throttling_kinesis)
-    timer = threading.Timer(0.5, lambda: client.update_shard_count(
-        StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING"))
+    parents = [s["ShardId"] for s in client.list_shards(StreamName=name)["Shards"]]
+    resharder = threading.Thread(target=_reshard_once_both_parents_hold_records, args=(client, name, parents, 4))
     opts = ProducerOptions(stream_name=name, endpoint_url=throttling_kinesis, region=REGION, rate=400,
-                           duration_s=2.0, shard_refresh_s=600, ledger_path=tmp_path / "ledger.jsonl",
+                           duration_s=4.0, shard_refresh_s=600, ledger_path=tmp_path / "ledger.jsonl",
                            **LOCAL_CREDENTIALS)
-    timer.start()
+    resharder.start()
     try:
-        result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=30))
+        result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=60))
     finally:
-        timer.join()
+        resharder.join()
     # The periodic refresh (600 s) never ran: puts landing on new shards triggered the re-list.
     assert result.shards == 4
-    assert result.sent == result.generated == 800
+    assert result.sent == result.generated == 1600
     ledger_shards = {orjson.loads(line)["shard_id"] for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()}
     assert len(ledger_shards) == 6  # 2 parents before, 4 children after
