@@ -98,7 +98,7 @@ def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint
                              local_kinesis_endpoint, "--rate", "200", "--duration", "60", "--ledger", str(ledger)],
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while not (ledger.exists() and ledger.stat().st_size > 0):
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
             time.sleep(0.05)
