@@ -108,6 +108,8 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 def _canonical_query(query: str) -> str:
+    if not query:  # JSON-protocol calls (POST /) have none
+        return ""
     pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(query, keep_blank_values=True))
     return "&".join(f"{k}={v}" for k, v in pairs)
 

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 import orjson
 from aiohttp import web
 
-from .exceptions import (STS_XMLNS, AccessDeniedException, IdentityError, InvalidAction, InvalidClientTokenId,
+from .exceptions import (STS_XMLNS, AccessDeniedException, InvalidAction, InvalidClientTokenId,
                          InvalidParameterValue, InvalidRequestException, MissingAuthenticationToken,
                          SignatureDoesNotMatch, SsoOidcError, StsError)
 from .models import IdentityBackend, IssuedCredentials

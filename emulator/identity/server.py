@@ -11,11 +11,10 @@ SSO-OIDC (``?aws_iam=t``: CreateTokenWithIAM); ``/.well-known/openid-configurati
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from aiohttp import web
 
-from emulator.runtime import LOOPBACK, serve_until_signalled
+from emulator.runtime import LOOPBACK, run, serve_until_signalled
 
 from .models import IdentityBackend
 from .registry import IdentityRegistry
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_serve(args.host, args.port))
+        run(_serve(args.host, args.port))
     except OSError as error:
         print(f"cannot serve the identity stack on {args.host}:{args.port}: {error}")
         return 2

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from emulator.runtime import LOOPBACK, serve_until_signalled
+from emulator.runtime import LOOPBACK, run, serve_until_signalled
 
 from .admin import add_admin_routes
 from .auth import RequestAuthenticator
@@ -136,7 +136,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
-        asyncio.run(_serve(args))
+        run(_serve(args))
     except OSError as error:  # e.g. port in use: say so, exit like other usage errors
         print(f"cannot serve Kinesis on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2

@@ -7,7 +7,6 @@ loopback and prints ``REDSHIFT_DATA_URL=http://127.0.0.1:<port>`` once listening
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from contextlib import ExitStack
 
 from aiohttp import web
 
-from emulator.runtime import LOOPBACK, serve_until_signalled
+from emulator.runtime import LOOPBACK, run, serve_until_signalled
 
 from .models import RedshiftDataBackend
 from .responses import RedshiftDataResponses
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 pg_dsn=pg_dsn, kinesis_endpoint_url=args.kinesis_endpoint, region=args.region,
                 auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size,
                 allow_unsigned_requests=args.allow_unsigned)
-            asyncio.run(_serve(settings, args.host, args.port))
+            run(_serve(settings, args.host, args.port))
         except OSError as error:
             print(f"cannot serve the Data API on {args.host}:{args.port}: {error}", file=sys.stderr)
             return 2
