@@ -24,10 +24,8 @@ from __future__ import annotations
 import locust  # noqa: F401  (first: Locust monkey-patches the standard library, as in a Locust process)
 
 import argparse
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +36,7 @@ from emulator.stack import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY  # noqa: E402
 from loadtest.client import DataApiClient, make_boto3_client  # noqa: E402
 from loadtest.probe import new_latency_histogram  # noqa: E402
 from streamload.config import StreamloadConfig  # noqa: E402
+from processes import served  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 SQL = "SELECT 1"
 
@@ -54,29 +53,10 @@ def raw_statement(client, target: dict) -> None:
     client.get_statement_result(Id=statement_id)
 
 
-@contextmanager
 def stack_process():
     """``streamload stack`` on free ports; yields the Data API URL; stopped on exit."""
-    proc = subprocess.Popen([sys.executable, "-m", "streamload.cli", "stack", "--kinesis-port", "0",
-                             "--redshift-data-port", "0", "--identity-port", "0"], stdout=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                raise SystemExit("streamload stack exited before printing its URLs")
-            if line.startswith("REDSHIFT_DATA_URL="):
-                url = line.strip().split("=", 1)[1]
-        if url is None:
-            raise SystemExit("streamload stack did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return served([sys.executable, "-m", "streamload.cli", "stack", "--kinesis-port", "0", "--redshift-data-port", "0",
+                   "--identity-port", "0"], banner="REDSHIFT_DATA_URL=")
 
 
 def percentile(values: list[float], q: float) -> float:

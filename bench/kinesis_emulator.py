@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from pathlib import Path
 import boto3
 import psutil
 from botocore.config import Config
+from processes import start_process, stop_process  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -75,31 +75,6 @@ class Result:
     def records_per_s(self) -> float:
         elapsed = self.put_s + self.read_s
         return (self.records_put + self.records_read) / 2 / elapsed if elapsed > 0 else float("nan")
-
-
-def start_process(argv: list[str], cwd: Path | None = None, timeout_s: float = 60) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
-        if "URL=" in line:
-            return process, line.strip().split("URL=", 1)[1]
-    process.kill()
-    raise RuntimeError(f"{argv[0]} did not print its URL within {timeout_s:.0f} s")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def rss_mib(pid: int) -> float:

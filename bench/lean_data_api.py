@@ -7,7 +7,7 @@ it). It is written here from the SigV4 specification, independently of ``emulato
 the server verifying its signatures is the check that both are right.
 
 ``python bench/lean_data_api.py --canned`` serves the three calls at once with fixed bodies on
-a raw asyncio protocol (no web framework) and prints ``PORT=<n>``: the round trip against it is
+a raw asyncio protocol (no web framework) and prints ``CANNED_URL=<url>``: the round trip against it is
 the client's and the loopback's share (the floor), so that subtracting it leaves what the Data
 API itself adds.
 """
@@ -18,12 +18,11 @@ import asyncio
 import hashlib
 import hmac
 import http.client
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 
 import orjson
+from processes import served  # bench/ is on sys.path when run as a script
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SIGNED_HEADERS = "content-type;host;x-amz-date;x-amz-target"
@@ -113,26 +112,17 @@ class _CannedProtocol(asyncio.Protocol):
 
 async def _serve_canned() -> None:
     server = await asyncio.get_running_loop().create_server(_CannedProtocol, "127.0.0.1", 0)
-    print(f"PORT={server.sockets[0].getsockname()[1]}", flush=True)
+    print(f"CANNED_URL=http://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
     await asyncio.sleep(3600)  # the bench terminates it long before
 
 
-@contextmanager
 def canned_server():
     """The do-nothing server in its own process (as the real one runs); yields its URL."""
-    process = subprocess.Popen([sys.executable, __file__, "--canned"], stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        if not line.startswith("PORT="):
-            raise SystemExit("the canned server did not start")
-        yield f"http://127.0.0.1:{int(line.split('=', 1)[1])}"
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+    return served([sys.executable, __file__, "--canned"], banner="CANNED_URL=")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--canned", action="store_true", help="serve the do-nothing Data API and print PORT=")
+    parser.add_argument("--canned", action="store_true", help="serve the do-nothing Data API and print CANNED_URL=")
     if parser.parse_args().canned:
         asyncio.run(_serve_canned())

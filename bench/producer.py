@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import boto3
-from kinesis_emulator import start_process  # bench/ is on sys.path when run as a script
+from processes import start_process  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local"}

@@ -29,10 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,6 +44,7 @@ from emulator.postgres import PostgresServer  # noqa: E402
 from emulator.redshift_data import RedshiftDataSettings, create_app  # noqa: E402
 from emulator.runtime import BackgroundServer  # noqa: E402
 from lean_data_api import LeanDataApiClient, canned_server  # noqa: E402
+from processes import served  # noqa: E402
 
 LOCAL = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local",
          "region_name": "us-east-1"}
@@ -65,31 +64,11 @@ def run(client, sql: str, database: str = "dev", poll_s: float = 0.0) -> dict:
     raise SystemExit("statement did not finish within 600 s")
 
 
-@contextmanager
 def data_api_process(pg_dsn: str, kinesis_url: str):
     """``python -m emulator.redshift_data`` on a free port; yields its URL."""
-    command = [sys.executable, "-m", "emulator.redshift_data", "--pg-dsn", pg_dsn, "--kinesis-endpoint",
-               kinesis_url, "--auto-refresh-interval", "0", "--port", "0"]
-    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
-    try:
-        url = None
-        for _ in range(50):  # the banner is the first line it prints
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("REDSHIFT_DATA_URL="):
-                url = line.strip().split("=", 1)[1]
-                break
-        if url is None:
-            raise SystemExit("the Data API server did not start")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    return served([sys.executable, "-m", "emulator.redshift_data", "--pg-dsn", pg_dsn, "--kinesis-endpoint",
+                   kinesis_url, "--auto-refresh-interval", "0", "--port", "0"],
+                  cwd=Path(__file__).resolve().parents[1], banner="REDSHIFT_DATA_URL=")
 
 
 def load_stream(kinesis, records: int, shards: int) -> None:
