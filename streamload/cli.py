@@ -29,14 +29,24 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _positive_float(text: str) -> float:
+def _float_at_least(text: str, low: float, inclusive: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    if value < low or (value == low and not inclusive):
+        raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {low:g}: {text}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _float_at_least(text, 0.0, inclusive=False)
+
+
+def _nonnegative_float(text: str) -> float:
+    return _float_at_least(text, 0.0, inclusive=True)
 
 
 def _positive_int(text: str) -> int:
@@ -101,6 +111,14 @@ def _build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--producer-id-prefix", default="p", help="producer id prefix (default 'p'; pod names in Kubernetes)")
     plan.add_argument("--ledger-dir", type=Path, required=True, help="shared folder holding every producer's ledger")
     plan.add_argument("--output", type=Path, required=True, help="run plan file to write")
+
+    audit = sub.add_parser("audit", help="audit a planned (multi-machine) run from its ledgers: lost, duplicated, why")
+    audit.add_argument("--plan", type=Path, required=True, help="the run plan `streamload plan` wrote")
+    audit.add_argument("--drain-timeout", type=_nonnegative_float,
+                       help="seconds to keep re-auditing while records are missing (default: the plan's load.drain_timeout_s)")
+    audit.add_argument("--no-refresh", action="store_true",
+                       help="do not REFRESH the view before each audit round (it refreshes itself)")
+    audit.add_argument("--output", type=Path, help="audit report to write (default audit.json next to the plan)")
 
     compare = sub.add_parser("compare", help="compare two report.json files; exit 1 on regression")
     compare.add_argument("baseline", type=Path)
@@ -338,6 +356,22 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_FAILED if regressed else EXIT_OK
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from streamload.plan_audit import audit_planned_run, audit_summary_lines, load_plan, write_audit
+
+    plan = load_plan(args.plan)
+    drain_timeout_s = plan.settings.load.drain_timeout_s if args.drain_timeout is None else args.drain_timeout
+
+    def action() -> int:
+        report, exit_code = audit_planned_run(plan, drain_timeout_s, refresh=not args.no_refresh)
+        path = write_audit(report, args.output or args.plan.with_name("audit.json"))
+        print("\n".join(audit_summary_lines(report)))
+        print(f"audit report: {path}; VERDICT {'pass' if exit_code == 0 else 'FAIL'}")
+        return exit_code
+
+    return _guarded(action)
+
+
 def _stack(args: argparse.Namespace) -> int:
     from emulator.stack import LOCAL_ACCESS_KEY, LocalStack
 
@@ -372,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamload.aws import cli as aws_cli
 
     handlers = {"demo": _demo, "run": _run, "compare": _compare, "stack": _stack, "aws": aws_cli.run,
-                "capacity": _capacity, "baseline": _baseline, "plan": _plan}
+                "capacity": _capacity, "baseline": _baseline, "plan": _plan, "audit": _audit}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

@@ -28,7 +28,7 @@ from streamload.pipeline import kinesis_client, setup_pipeline
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
 from streamload.runplan import RUN_FILE_ENV, RunPlan
-from streamload.thresholds import evaluate
+from streamload.thresholds import evaluate, summary_line
 
 __all__ = ["RunOutcome", "execute_run"]
 
@@ -236,8 +236,7 @@ def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
     for line in measurement_summary_lines(r) + persona_summary_lines(r):
         print(line, file=stream)
     for t in r.get("thresholds", []):
-        value = "no data" if t["value"] is None else f"{t['value']:g}"
-        print(f"  threshold {t['threshold']:<28} value={value:<12} {'ok' if t['ok'] else 'FAILED'}", file=stream)
+        print(summary_line(t), file=stream)
     if "baseline" in r:
         print(f"  baseline {r['baseline']['path']}: {r['baseline']['rule']}", file=stream)
         table = format_table([Comparison(**row) for row in r["baseline"]["rows"]])

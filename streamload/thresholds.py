@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["ThresholdError", "Threshold", "ThresholdResult", "parse_threshold", "evaluate"]
+__all__ = ["ThresholdError", "Threshold", "ThresholdResult", "parse_threshold", "evaluate", "summary_line"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
@@ -130,3 +130,9 @@ def evaluate(report: dict, thresholds: list[str]) -> list[ThresholdResult]:
         value = metric_value(report, t.metric, dict(t.labels))
         results.append(ThresholdResult(t, value, value is not None and t.holds(value)))
     return results
+
+
+def summary_line(result: dict) -> str:
+    """One ``ThresholdResult.to_json()`` as the run summary prints it."""
+    value = "no data" if result["value"] is None else f"{result['value']:g}"
+    return f"  threshold {result['threshold']:<28} value={value:<12} {'ok' if result['ok'] else 'FAILED'}"

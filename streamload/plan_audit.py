@@ -1,0 +1,105 @@
+"""The end-of-run audit of a run spread over machines (``streamload plan``, then Locust and the
+producers as Kubernetes Jobs): what ``streamload run`` does after its own run, from the plan's
+ledgers on the shared volume.
+
+Every producer named in the plan must have left its ledger; the view is refreshed and audited
+until nothing is missing or the drain timeout passes (records sent last may still be on their
+way into the view). Loss reasons, duplicates and the config's audit thresholds are evaluated
+as in ``streamload run``. Latency thresholds come from Locust's outputs and are not judged here.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from loadtest.client import DataApiClient, make_boto3_client
+from streamload.audit import AuditResult, audit_view
+from streamload.config import ConfigError, format_validation_error
+from streamload.loss_reasons import explain_losses
+from streamload.pipeline import kinesis_client
+from streamload.runplan import RunPlan
+from streamload.thresholds import evaluate, parse_threshold, summary_line
+
+__all__ = ["AUDIT_METRICS", "audit_planned_run", "audit_summary_lines", "load_plan", "write_audit"]
+
+AUDIT_METRICS = ("produced", "found", "lost", "duplicates", "unexpected")
+POLL_S = 2.0
+
+
+def load_plan(path: Path) -> RunPlan:
+    """The run plan at ``path``; ConfigError (one line) if it is missing or not a run plan."""
+    try:
+        plan = RunPlan.read(path)
+        plan.settings  # noqa: B018 - validates the config inside
+        return plan
+    except OSError as exc:
+        raise ConfigError(f"cannot read the run plan {path}: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: the config inside is invalid: {format_validation_error(exc)}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path} is not a run plan written by `streamload plan`: {str(exc).splitlines()[0]}") from None
+
+
+def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True,
+                      sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], float] = time.monotonic) -> tuple[dict, int]:
+    """The audit report of ``plan``'s run and the exit code (0 all thresholds hold, 1 otherwise)."""
+    cfg = plan.settings
+    mv = cfg.redshift.materialized_view
+    ledgers = [Path(p) for p in plan.ledger_paths]
+    missing = [str(p) for p in ledgers if not p.exists()]
+    client = DataApiClient(make_boto3_client(cfg.target), cfg.redshift, timeout_s=cfg.load.statement_timeout_s)
+    deadline = clock() + drain_timeout_s
+    rounds = 0
+    while True:
+        rounds += 1
+        if refresh:
+            client.execute(f"REFRESH MATERIALIZED VIEW {mv}", "refresh")
+        audit: AuditResult = audit_view(client, mv, ledgers, plan.started_at)
+        if audit.lost == 0 or clock() >= deadline:
+            break
+        sleep(min(POLL_S, max(0.0, deadline - clock())))
+    report = {
+        "run_id": plan.run_id,
+        "started_at": plan.started_at,
+        "audited_at": time.time(),
+        "audit_rounds": rounds,
+        "ledgers": [str(p) for p in ledgers],
+        "missing_ledgers": missing,
+        "audit": audit.to_json(),
+    }
+    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, ledgers,
+                                                     set(audit.lost_ids), plan.started_at)
+    wanted = [t for t in cfg.verdict.thresholds if parse_threshold(t).metric in AUDIT_METRICS]
+    report["thresholds"] = [r.to_json() for r in evaluate(report, wanted)]
+    report["thresholds_not_judged"] = [t for t in cfg.verdict.thresholds if t not in wanted]
+    problems = [f"no ledger from a planned producer: {path}" for path in missing]
+    report["problems"] = problems
+    ok = not problems and all(t["ok"] for t in report["thresholds"])
+    return report, 0 if ok else 1
+
+
+def audit_summary_lines(report: dict) -> list[str]:
+    audit = report["audit"]
+    lines = [f"run {report['run_id']}: produced={audit['produced']} sent={audit['sent']} found={audit['found']} "
+             f"lost={audit['lost']} duplicates={audit['duplicates']} unexpected={audit['unexpected']} "
+             f"({len(report['ledgers'])} ledgers, {report['audit_rounds']} audit rounds)"]
+    if audit["lost"]:
+        lines.append(f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}")
+        for reason, count in audit["lost_reasons"].get("lost_by_reason", {}).items():
+            lines.append(f"    {count} {reason}")
+    lines += [f"  problem: {p}" for p in report["problems"]]
+    lines += [summary_line(t) for t in report["thresholds"]]
+    if report["thresholds_not_judged"]:
+        lines.append(f"  not judged here (from Locust's outputs): {', '.join(report['thresholds_not_judged'])}")
+    return lines
+
+
+def write_audit(report: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=str))
+    return path
