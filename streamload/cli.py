@@ -357,13 +357,18 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from loadtest.client import StatementError
     from streamload.plan_audit import audit_planned_run, audit_summary_lines, load_plan, write_audit
 
     plan = load_plan(args.plan)
     drain_timeout_s = plan.settings.load.drain_timeout_s if args.drain_timeout is None else args.drain_timeout
 
     def action() -> int:
-        report, exit_code = audit_planned_run(plan, drain_timeout_s, refresh=not args.no_refresh)
+        try:
+            report, exit_code = audit_planned_run(plan, drain_timeout_s, refresh=not args.no_refresh)
+        except StatementError as exc:
+            print(f"streamload: error: an audit query failed: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         path = write_audit(report, args.output or args.plan.with_name("audit.json"))
         print("\n".join(audit_summary_lines(report)))
         print(f"audit report: {path}; VERDICT {'pass' if exit_code == 0 else 'FAIL'}")

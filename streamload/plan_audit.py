@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pydantic import ValidationError
 
 from loadtest.client import DataApiClient, make_boto3_client
 from streamload.audit import AuditResult, audit_view
-from streamload.config import ConfigError, format_validation_error
+from streamload.config import ConfigError, StreamloadConfig, format_validation_error
 from streamload.loss_reasons import explain_losses
-from streamload.pipeline import kinesis_client
+from streamload.pipeline import TargetUnreachable, kinesis_client
 from streamload.runplan import RunPlan
 from streamload.thresholds import evaluate, parse_threshold, summary_line
 
@@ -34,7 +35,7 @@ def load_plan(path: Path) -> RunPlan:
     """The run plan at ``path``; ConfigError (one line) if it is missing or not a run plan."""
     try:
         plan = RunPlan.read(path)
-        plan.settings  # noqa: B018 - validates the config inside
+        StreamloadConfig.model_validate(plan.config)
         return plan
     except OSError as exc:
         raise ConfigError(f"cannot read the run plan {path}: {exc.strerror or exc}") from None
@@ -47,7 +48,19 @@ def load_plan(path: Path) -> RunPlan:
 def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True,
                       sleep: Callable[[float], None] = time.sleep,
                       clock: Callable[[], float] = time.monotonic) -> tuple[dict, int]:
-    """The audit report of ``plan``'s run and the exit code (0 all thresholds hold, 1 otherwise)."""
+    """The audit report of ``plan``'s run and the exit code (0 all thresholds hold, 1 otherwise).
+    TargetUnreachable if the Data API or the stream cannot be reached; StatementError if an audit
+    query fails (e.g. the view does not exist)."""
+    try:
+        return _audit(plan, drain_timeout_s, refresh, sleep, clock)
+    except EndpointConnectionError as exc:
+        raise TargetUnreachable(f"cannot reach {exc.kwargs.get('endpoint_url')}") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise TargetUnreachable(str(exc).splitlines()[0]) from None
+
+
+def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool, sleep: Callable[[float], None],
+           clock: Callable[[], float]) -> tuple[dict, int]:
     cfg = plan.settings
     mv = cfg.redshift.materialized_view
     ledgers = [Path(p) for p in plan.ledger_paths]

@@ -115,3 +115,35 @@ def test_audit_exits_2_with_one_line_when_the_plan_is_missing_or_not_a_plan(tmp_
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _plan_file(tmp_path: Path, target: dict, redshift: dict | None = None) -> Path:
+    plan = tmp_path / "run-plan.json"
+    plan.write_text(json.dumps({"run_id": "r1", "started_at": 1.0, "ledger_paths": [],
+                                "config": {"target": {"access_key_id": "streamload-local", **target},
+                                           "redshift": {"workgroup_name": "local", **(redshift or {})}}}))
+    return plan
+
+
+def test_audit_exits_3_with_one_line_when_the_data_api_is_down(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
+    plan = _plan_file(tmp_path, {"redshift_data_endpoint_url": dead, "kinesis_endpoint_url": dead})
+    result = subprocess.run([sys.executable, "-m", "streamload.cli", "audit", "--plan", str(plan)], cwd=ROOT,
+                            env={**os.environ, "AWS_ACCESS_KEY_ID": "streamload-local",
+                                 "AWS_SECRET_ACCESS_KEY": "streamload-local"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().splitlines() == [f"streamload: error: cannot reach {dead}/"]
+
+
+def test_audit_exits_1_with_one_line_when_the_view_does_not_exist(stack, tmp_path):
+    plan = _plan_file(tmp_path, {"redshift_data_endpoint_url": stack.redshift_data_url,
+                                 "kinesis_endpoint_url": stack.kinesis_url}, {"materialized_view": "no_such_vw"})
+    result = _streamload(stack, "audit", "--plan", str(plan), "--drain-timeout", "0")
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("streamload: error: an audit query failed:") and "no_such_vw" in lines[0]
