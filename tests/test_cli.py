@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from streamload.cli import _build_parser, main
+from streamload.cli import main
+from streamload.cli_parser import build_parser
 
 
 @pytest.mark.parametrize(
@@ -190,7 +191,7 @@ def test_k8s_manifests_run_real_cli_flags_and_agree_with_run_config():
     audit = docs["Job/streamload-audit"]
     argv = _container_argv(audit)
     assert argv[:3] == ["python", "-m", "streamload.cli"]
-    a = _build_parser().parse_args(argv[3:])  # exits 2 on any flag `streamload audit` does not have
+    a = build_parser().parse_args(argv[3:])  # exits 2 on any flag `streamload audit` does not have
     run_file = {e["name"]: e.get("value") for e in master["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert a.command == "audit" and str(a.plan) == run_file["STREAMLOAD_RUN_FILE"]  # the plan Locust reads
     assert a.output.parent == Path("/data")  # the plan's folder is a read-only ConfigMap
