@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
@@ -45,37 +44,34 @@ def load_plan(path: Path) -> RunPlan:
         raise ConfigError(f"{path} is not a run plan written by `streamload plan`: {str(exc).splitlines()[0]}") from None
 
 
-def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True,
-                      sleep: Callable[[float], None] = time.sleep,
-                      clock: Callable[[], float] = time.monotonic) -> tuple[dict, int]:
+def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True) -> tuple[dict, int]:
     """The audit report of ``plan``'s run and the exit code (0 all thresholds hold, 1 otherwise).
     TargetUnreachable if the Data API or the stream cannot be reached; StatementError if an audit
     query fails (e.g. the view does not exist)."""
     try:
-        return _audit(plan, drain_timeout_s, refresh, sleep, clock)
+        return _audit(plan, drain_timeout_s, refresh)
     except EndpointConnectionError as exc:
         raise TargetUnreachable(f"cannot reach {exc.kwargs.get('endpoint_url')}") from None
     except (BotoCoreError, ClientError) as exc:
         raise TargetUnreachable(str(exc).splitlines()[0]) from None
 
 
-def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool, sleep: Callable[[float], None],
-           clock: Callable[[], float]) -> tuple[dict, int]:
+def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, int]:
     cfg = plan.settings
     mv = cfg.redshift.materialized_view
     ledgers = [Path(p) for p in plan.ledger_paths]
     missing = [str(p) for p in ledgers if not p.exists()]
     client = DataApiClient(make_boto3_client(cfg.target), cfg.redshift, timeout_s=cfg.load.statement_timeout_s)
-    deadline = clock() + drain_timeout_s
+    deadline = time.monotonic() + drain_timeout_s
     rounds = 0
     while True:
         rounds += 1
         if refresh:
             client.execute(f"REFRESH MATERIALIZED VIEW {mv}", "refresh")
         audit: AuditResult = audit_view(client, mv, ledgers, plan.started_at)
-        if audit.lost == 0 or clock() >= deadline:
+        if audit.lost == 0 or time.monotonic() >= deadline:
             break
-        sleep(min(POLL_S, max(0.0, deadline - clock())))
+        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
     report = {
         "run_id": plan.run_id,
         "started_at": plan.started_at,
