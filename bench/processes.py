@@ -1,8 +1,9 @@
 """Servers the benches start in their own processes: start one, read the URL it prints, stop it."""
 from __future__ import annotations
 
-import select
+import queue
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,14 +16,21 @@ def start_process(argv: list[str], cwd: Path | None = None, timeout_s: float = 6
     """Start ``argv`` and return it with the URL of its first stdout line that holds ``banner``
     (``KINESIS_URL=``, ``REDSHIFT_DATA_URL=``…); RuntimeError if none comes within ``timeout_s``."""
     process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_lines() -> None:  # select() on the pipe would miss lines already in readline's buffer
+        for line in process.stdout:  # (``streamload stack`` prints its three URLs at once)
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = process.stdout.readline()
-        if not line:
-            break
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=min(left, 0.5))
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
         if banner in line:
             return process, line.split(banner, 1)[1].split()[0]
     process.kill()
