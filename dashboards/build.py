@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from grafanalib import core as g
 
+from dashboards.files import DASHBOARD_DIR, PROMETHEUS_DIR, RULE_FILES
 from dashboards.panels import DASHBOARDS, DashboardSpec, PanelSpec
 from dashboards.promql import RUN_INFO, alert_rules, recording_rules
 
@@ -25,10 +26,6 @@ __all__ = [
     "write_generated",
 ]
 
-HERE = Path(__file__).resolve().parent
-DASHBOARD_DIR = HERE / "grafana"
-PROMETHEUS_DIR = HERE / "prometheus"
-RULE_FILES = (PROMETHEUS_DIR / "recording-rules.yml", PROMETHEUS_DIR / "alert-rules.yml")
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 _WIDTH = {"stat": 6, "timeseries": 12, "heatmap": 12}

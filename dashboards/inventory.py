@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from dashboards.build import DASHBOARD_DIR, RULE_FILES
+from dashboards.files import DASHBOARD_DIR, RULE_FILES
 from dashboards.promql import alert_rules
 
 __all__ = ["Expression", "panel_expressions", "rule_expressions", "all_expressions", "for_instant_query",

@@ -27,7 +27,7 @@ from typing import Iterator
 
 import yaml
 
-from dashboards.build import RULE_FILES
+from dashboards.files import RULE_FILES
 
 __all__ = [
     "PrometheusUnavailable",

@@ -49,8 +49,10 @@ def _heatmap(client: PrometheusClient, run_id: str, start: float, end: float, st
 
 def render_e2e_dashboard(client: PrometheusClient, run_id: str, start: float, end: float, out: Path,
                          step: float = 1.0) -> Path:
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit("rendering the dashboard needs matplotlib: pip install 'streamload[dashboards]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

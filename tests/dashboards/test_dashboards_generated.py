@@ -5,7 +5,8 @@ import json
 
 import yaml
 
-from dashboards.build import DASHBOARD_DIR, HERE, generated_files
+from dashboards.build import generated_files
+from dashboards.files import DASHBOARD_DIR, HERE
 from dashboards.inventory import panel_expressions
 from dashboards.panels import DASHBOARDS, MAIN_DASHBOARD_UID
 

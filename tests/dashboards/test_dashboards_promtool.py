@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboards.build import PROMETHEUS_DIR, RULE_FILES
+from dashboards.files import PROMETHEUS_DIR, RULE_FILES
 from dashboards.prometheus_runner import (
     PrometheusServer,
     PrometheusUnavailable,
