@@ -17,7 +17,7 @@ import orjson
 
 from loadtest.client import DataApiClient
 
-__all__ = ["AuditResult", "read_ledgers", "audit_view"]
+__all__ = ["AuditResult", "read_ledgers", "audit_view", "lost_lines"]
 
 
 @dataclass
@@ -123,3 +123,13 @@ def audit_view(client: DataApiClient, mv: str, ledger_paths: list[Path], run_sta
         },
         acked_at=totals.acked_at,
     )
+
+
+def lost_lines(audit: dict) -> list[str]:
+    """The summary lines for a report's ``audit`` section: lost records and why (none if none)."""
+    if not audit["lost"]:
+        return []
+    lines = [f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}"]
+    for reason, count in audit.get("lost_reasons", {}).get("lost_by_reason", {}).items():
+        lines.append(f"    {count} {reason}")
+    return lines

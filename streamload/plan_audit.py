@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pydantic import ValidationError
 
 from loadtest.client import DataApiClient, make_boto3_client
-from streamload.audit import AuditResult, audit_view
+from streamload.audit import AuditResult, audit_view, lost_lines
 from streamload.config import ConfigError, StreamloadConfig, format_validation_error
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import TargetUnreachable, kinesis_client
@@ -97,10 +97,7 @@ def audit_summary_lines(report: dict) -> list[str]:
     lines = [f"run {report['run_id']}: produced={audit['produced']} sent={audit['sent']} found={audit['found']} "
              f"lost={audit['lost']} duplicates={audit['duplicates']} unexpected={audit['unexpected']} "
              f"({len(report['ledgers'])} ledgers, {report['audit_rounds']} audit rounds)"]
-    if audit["lost"]:
-        lines.append(f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}")
-        for reason, count in audit["lost_reasons"].get("lost_by_reason", {}).items():
-            lines.append(f"    {count} {reason}")
+    lines += lost_lines(audit)
     lines += [f"  problem: {p}" for p in report["problems"]]
     lines += [summary_line(t) for t in report["thresholds"]]
     if report["thresholds_not_judged"]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from producer.processes import child_ids, per_process_path
-from streamload.audit import audit_view
+from streamload.audit import audit_view, lost_lines
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
@@ -226,10 +226,8 @@ def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
         if not name.startswith("statement "):
             continue  # the per-phase rows (submit/queue/execution/fetch) are in report.json
         print(f"  {name:<20} n={s['requests']:<6} failures={s['failures']:<4} p50={s['p50_ms']:.0f}ms p99={s['p99_ms']:.0f}ms", file=stream)
-    if audit["lost"]:
-        print(f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}", file=stream)
-        for reason, count in audit.get("lost_reasons", {}).get("lost_by_reason", {}).items():
-            print(f"    {count} {reason}", file=stream)
+    for line in lost_lines(audit):
+        print(line, file=stream)
     if (injected := (r.get("faults") or {}).get("injected")) and (injected["kinesis"] or injected["kinesis_restarts"]):
         print(f"  faults injected by the local Kinesis: {injected['kinesis']}, restarts={injected['kinesis_restarts']}",
               file=stream)
