@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from locust.env import Environment  # noqa: E402
 
 from emulator.stack import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY  # noqa: E402
-from loadtest.client import DataApiClient, make_boto3_client  # noqa: E402
+from streamload.dataapi.client import DataApiClient, make_boto3_client  # noqa: E402
 from loadtest.probe import new_latency_histogram  # noqa: E402
-from streamload.config import StreamloadConfig  # noqa: E402
+from streamload.core.config import StreamloadConfig  # noqa: E402
 from processes import served  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 SQL = "SELECT 1"

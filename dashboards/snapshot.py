@@ -46,12 +46,12 @@ def demo_with_prometheus(out_dir: Path, rate: float = 100, duration_s: float = 8
                          drain_timeout_s: float = 30) -> Iterator[DemoSnapshot]:
     """Run a demo while Prometheus scrapes it; yields after the run, Prometheus still up."""
     from emulator.stack import LocalStack
-    from streamload.config import load_config
+    from streamload.run_config import load_run_config
     from streamload.run import execute_run
 
     overrides = {"producer": {"rate": rate, "duration_s": duration_s, "metrics_port": 0},
                  "load": {"drain_timeout_s": drain_timeout_s, "metrics_port": 0}}
-    cfg = load_config(None, overrides, environ={})
+    cfg = load_run_config(None, overrides, environ={})
     with prometheus_for_run(cfg, out_dir / "prometheus") as prom:
         # Scraping starts a few seconds after Prometheus does; a run shorter than that
         # would leave nothing to see.

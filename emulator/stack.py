@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emulator.identity.personas import Persona
+from streamload.core.personas import Persona
 from emulator.identity.registry import IdentityRegistry
 from emulator.runtime import LOOPBACK, BackgroundServer
 

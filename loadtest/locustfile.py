@@ -8,7 +8,7 @@ import locust  # noqa: F401  (first: gevent monkey-patching precedes boto3)
 
 from loadtest.personas import PersonasConfig, init_rls_series, persona_user_classes
 from loadtest.users import active_user_classes
-from streamload.runplan import RunPlan
+from streamload.core.runplan import RunPlan
 
 _plan = RunPlan.from_env()
 init_rls_series(PersonasConfig.model_validate(_plan.config.get("personas") or {}))

@@ -13,6 +13,8 @@ from typing import Callable
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import MetricsHandler
 
+from streamload.dataapi.metrics import DATAAPI_PHASE_SECONDS, STATEMENT_BUCKETS
+
 __all__ = [
     "E2E_LATENCY",
     "REFRESH_SECONDS",
@@ -36,7 +38,6 @@ __all__ = [
 
 # From 10 ms to 10 min: end-to-end latency through a refresh cycle can reach minutes.
 E2E_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
-STATEMENT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 E2E_LATENCY = Histogram(
     "e2e_latency_seconds",
@@ -55,14 +56,6 @@ QUERY_SECONDS = Histogram(
     "query_seconds",
     "Duration of query statements, submit to last result page, through the Data API.",
     ["persona", "outcome"],
-    namespace="streamload",
-    buckets=STATEMENT_BUCKETS,
-)
-DATAAPI_PHASE_SECONDS = Histogram(
-    "dataapi_phase_seconds",
-    "Duration of each Data API phase of a statement: submit, queue (until STARTED), execution "
-    "(the server's Duration), fetch.",
-    ["phase"],
     namespace="streamload",
     buckets=STATEMENT_BUCKETS,
 )

@@ -22,8 +22,8 @@ from botocore import UNSIGNED
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from emulator.identity.personas import Persona, PersonasConfig
-from streamload.config import TargetConfig
+from streamload.core.personas import Persona, PersonasConfig
+from streamload.core.config import TargetConfig
 
 __all__ = ["PersonaAuthError", "PersonaCredentials", "fetch_id_token", "obtain_persona_credentials",
            "PersonaSessions", "JWT_BEARER_GRANT", "IDENTITY_CENTER_PROVIDER_ARN"]

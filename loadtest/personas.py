@@ -27,14 +27,14 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from emulator.identity.personas import SALES_COLUMNS, Persona, PersonasConfig
+from streamload.core.personas import SALES_COLUMNS, Persona, PersonasConfig
 from loadtest import metrics
-from loadtest.client import DataApiClient, StatementError
+from streamload.dataapi.client import DataApiClient, StatementError
 from loadtest.persona_auth import (PersonaAuthError, PersonaCredentials, PersonaSessions,  # noqa: F401 (re-exported)
                                    obtain_persona_credentials)
 from loadtest.persona_report import (PersonaRecorder, persona_report_path,  # noqa: F401 (re-exported)
                                      read_persona_reports)
-from streamload.config import RedshiftConfig
+from streamload.core.config import RedshiftConfig
 
 __all__ = ["PersonasConfig", "PersonaAuthError", "PersonaCredentials", "obtain_persona_credentials",
            "PersonaSessions", "RowCheck", "check_result", "PersonaRecorder", "PersonaQueryRunner",

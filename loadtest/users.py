@@ -22,10 +22,10 @@ from locust import User, constant, events, task
 from locust.runners import LocalRunner, MasterRunner
 
 from loadtest import metrics
-from loadtest.client import DataApiClient, StatementError, make_boto3_client, poll_rule
+from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client, poll_rule
 from loadtest.open_model import ArrivalSchedule, OpenModelExecutor, split_rates
 from loadtest.probe import HIST_LOWEST_US, LedgerFollower, ProbeState, new_latency_histogram
-from streamload.runplan import RunPlan
+from streamload.core.runplan import RunPlan
 
 __all__ = ["DataApiUser", "RefreshUser", "QueryUser", "ProbeUser", "RunContext", "active_user_classes"]
 

@@ -40,7 +40,7 @@ __all__ = ["ProducerOptions", "ProducerResult", "run_producer", "RUN_FILE_ENV"]
 log = logging.getLogger(__name__)
 
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
-# Set by `streamload run`/`demo` (streamload/runplan.py); read here without importing the
+# Set by `streamload run`/`demo` (streamload/core/runplan.py); read here without importing the
 # orchestrator's config models into every producer process.
 RUN_FILE_ENV = "STREAMLOAD_RUN_FILE"
 

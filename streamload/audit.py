@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 
 __all__ = ["AuditResult", "read_ledgers", "audit_view", "lost_lines"]
 

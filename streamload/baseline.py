@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from streamload.compare import COUNT_METRICS, LATENCY_METRICS, latency_ms
-from streamload.config import ConfigError, StreamloadConfig
+from streamload.core.config import ConfigError, StreamloadConfig
 
 __all__ = ["BASELINE_KIND", "isolated", "local_stack_for", "summarise_runs", "format_baseline", "read_baseline",
            "run_baseline", "targets_local_stack"]

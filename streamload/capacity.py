@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from streamload.audit import read_ledgers
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 __all__ = ["CapacityPlan", "RateSearch", "StepResult", "CapacityResult", "step_result", "run_capacity",
            "format_table", "recommend_shards", "write_capacity_report"]

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from streamload.cli_parser import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, build_parser
-from streamload.config import ConfigError, load_config
+from streamload.core.config import ConfigError
+from streamload.run_config import load_run_config
 
 __all__ = ["main"]
 
@@ -39,7 +40,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 def _guarded(action) -> int:
     """Run ``action()`` (which returns an exit code), mapping target failures to DESIGN §3 codes."""
-    from loadtest.client import StatementError
+    from streamload.dataapi.client import StatementError
     from streamload.pipeline import TargetUnreachable
     from streamload.processes import raise_on_sigterm
 
@@ -98,7 +99,7 @@ def _demo(args: argparse.Namespace) -> int:
     # The demo never collides with a running exporter: port 0 picks free ports.
     overrides["producer"]["metrics_port"] = 0
     overrides["load"]["metrics_port"] = 0
-    cfg = load_config(args.config, overrides)
+    cfg = load_run_config(args.config, overrides)
     out_dir = args.out or Path("out") / time.strftime("demo-%Y%m%d-%H%M%S")
     if not args.prometheus:
         return _execute(cfg, out_dir, local=True)
@@ -204,7 +205,7 @@ def _plan(args: argparse.Namespace) -> int:
     import uuid
 
     from streamload.run import _plan_config as plan_config
-    from streamload.runplan import RunPlan
+    from streamload.core.runplan import RunPlan
 
     cfg, _ = _load_with_aws(args, {})
     ids = [f"{args.producer_id_prefix}{i}" for i in range(args.producers)]
@@ -236,7 +237,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from loadtest.client import StatementError
+    from streamload.dataapi.client import StatementError
     from streamload.plan_audit import audit_planned_run, audit_summary_lines, load_plan, write_audit
 
     plan = load_plan(args.plan)

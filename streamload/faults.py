@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from loadtest.client import DataApiClient, StatementError
+from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.loss_reasons import sys_rows, utc_literal
 
 __all__ = ["FaultObserver", "fault_section", "statement_failures"]

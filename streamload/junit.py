@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from streamload.thresholds import ThresholdResult
+from streamload.core.thresholds import ThresholdResult
 
 __all__ = ["write_junit"]
 

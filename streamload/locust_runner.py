@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 from streamload.processes import Child, ChildGroup
 
 __all__ = ["LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]

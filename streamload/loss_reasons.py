@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
-from loadtest.client import DataApiClient, StatementError
+from streamload.dataapi.client import DataApiClient, StatementError
 
 __all__ = ["PoisonRecord", "explain_losses", "sys_rows", "why_not_json", "utc_literal"]
 

@@ -10,8 +10,8 @@ import time
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from loadtest.client import DataApiClient, StatementError, make_boto3_client
-from streamload.config import StreamloadConfig
+from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client
+from streamload.core.config import StreamloadConfig
 
 __all__ = ["TargetUnreachable", "ensure_stream", "external_schema_sql", "materialized_view_sql", "setup_pipeline"]
 
@@ -77,7 +77,7 @@ def setup_pipeline(cfg: StreamloadConfig) -> DataApiClient:
                 if "already exists" not in str(exc):
                     raise
         if cfg.personas.enabled:  # the sales table, roles and RLS policies the personas query
-            from loadtest.sales_setup import prepare_sales
+            from streamload.sales_setup import prepare_sales
 
             prepare_sales(client, cfg.personas)
     except EndpointConnectionError as exc:

@@ -16,13 +16,13 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from pydantic import ValidationError
 
-from loadtest.client import DataApiClient, make_boto3_client
+from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.audit import AuditResult, audit_view, lost_lines
-from streamload.config import ConfigError, StreamloadConfig, format_validation_error
+from streamload.core.config import ConfigError, StreamloadConfig, format_validation_error
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import TargetUnreachable, kinesis_client
-from streamload.runplan import RunPlan
-from streamload.thresholds import evaluate, parse_threshold, summary_line
+from streamload.core.runplan import RunPlan
+from streamload.core.thresholds import evaluate, parse_threshold, summary_line
 
 __all__ = ["AUDIT_METRICS", "audit_planned_run", "audit_summary_lines", "load_plan", "write_audit"]
 

@@ -18,7 +18,7 @@ from loadtest.persona_report import apply_persona_results, persona_report_dir, p
 from producer.processes import child_ids, per_process_path
 from streamload.audit import audit_view, lost_lines
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
 from streamload.html_report import write_html_report
 from streamload.junit import write_junit
@@ -27,8 +27,8 @@ from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
-from streamload.runplan import RUN_FILE_ENV, RunPlan
-from streamload.thresholds import evaluate, summary_line
+from streamload.core.runplan import RUN_FILE_ENV, RunPlan
+from streamload.core.thresholds import evaluate, summary_line
 
 __all__ = ["RunOutcome", "execute_run"]
 

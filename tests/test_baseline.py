@@ -6,7 +6,7 @@ import pytest
 from loadtest.probe import new_latency_histogram
 from streamload.baseline import format_baseline, isolated, read_baseline, summarise_runs
 from streamload.compare import compare_reports, latency_ms
-from streamload.config import ConfigError, StreamloadConfig
+from streamload.core.config import ConfigError, StreamloadConfig
 
 
 def _report(e2e_ms: list[float], refresh_ms: list[float], lost=0, run_id="r"):

@@ -12,7 +12,7 @@ from streamload.capacity import (
     step_result,
     write_capacity_report,
 )
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 
 def _search_until(plan: CapacityPlan, breaks_above: float) -> list[float]:

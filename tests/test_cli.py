@@ -113,7 +113,7 @@ def test_series_commands_exit_2_when_counts_invalid(tmp_path, argv, needle, caps
 
 
 def test_plan_writes_run_plan_naming_every_producer_ledger(tmp_path):
-    from streamload.runplan import RunPlan
+    from streamload.core.runplan import RunPlan
 
     cfg = _write(tmp_path / "c.toml", "[producer]\nrate = 300\n")
     out = tmp_path / "plan" / "run-plan.json"
@@ -162,7 +162,7 @@ def _locust_options(argv: list[str]) -> SimpleNamespace:
 
 def test_k8s_manifests_run_real_cli_flags_and_agree_with_run_config():
     from producer.__main__ import build_parser as producer_parser
-    from streamload.config import load_config
+    from streamload.core.config import load_config
 
     docs = _k8s_docs()
     cfg = load_config(K8S / "run.toml")

@@ -1,7 +1,9 @@
 """Config: file, environment and flags, with one-line errors naming the field."""
 import pytest
 
-from streamload.config import ConfigError, load_config
+from streamload.run_config import load_run_config
+
+from streamload.core.config import ConfigError, load_config
 
 
 def test_load_config_layers_file_env_and_flags_when_all_given(tmp_path):
@@ -39,16 +41,16 @@ def test_secret_key_is_masked_when_config_is_dumped():
     assert cfg.target.client_kwargs("kinesis")["aws_secret_access_key"] == "s3cr3t-value"
 
 
-def test_load_config_names_the_schema_when_unknown_or_key_field_missing(tmp_path):
+def test_load_run_config_names_the_schema_when_unknown_or_key_field_missing(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text('[producer]\nschema = "no-such-schema"\n')
     with pytest.raises(ConfigError, match="no-such-schema"):
-        load_config(path)
+        load_run_config(path)
     path.write_text('[producer]\nschema = "sales"\npartition_key = "field:login.uuid"\n')
     with pytest.raises(ConfigError, match="login.uuid"):
-        load_config(path)
+        load_run_config(path)
     path.write_text('[producer]\nschema = "sales"\npartition_key = "field:region"\n')
-    assert load_config(path).producer.schema_name == "sales"
+    assert load_run_config(path).producer.schema_name == "sales"
 
 
 def test_load_config_says_so_when_locust_would_have_no_users():

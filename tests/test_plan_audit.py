@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from emulator.stack import LocalStack
-from streamload.config import load_config
+from streamload.core.config import load_config
 from streamload.pipeline import setup_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from emulator.stack import LocalStack
-from streamload.config import load_config
+from streamload.core.config import load_config
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.stack import LOCAL_REDSHIFT_ACCOUNT, LOCAL_STREAM_ACCOUNT, LocalStack
-from loadtest.client import StatementError
-from streamload.config import load_config
+from streamload.dataapi.client import StatementError
+from streamload.core.config import load_config
 from streamload.pipeline import setup_pipeline
 
 

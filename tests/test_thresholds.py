@@ -2,7 +2,7 @@
 import pytest
 
 from loadtest.probe import new_latency_histogram
-from streamload.thresholds import ThresholdError, evaluate, parse_threshold
+from streamload.core.thresholds import ThresholdError, evaluate, parse_threshold
 
 
 def _report(latencies_s, lost=0):

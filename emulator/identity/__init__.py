@@ -3,7 +3,7 @@
 ``create_app`` lives in ``emulator.identity.server`` (import it from there: this package's
 ``__init__`` stays light because the Data API server imports the registry from it).
 """
-from emulator.identity.personas import DEFAULT_PERSONAS, Persona
+from streamload.core.personas import DEFAULT_PERSONAS, Persona
 from emulator.identity.registry import CallerIdentity, IdentityRegistry
 
 __all__ = ["CallerIdentity", "IdentityRegistry", "Persona", "DEFAULT_PERSONAS"]

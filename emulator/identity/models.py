@@ -26,7 +26,7 @@ from typing import Any
 from .exceptions import (AccessDenied, AccessDeniedException, ExpiredTokenException, InvalidClientException,
                          InvalidClientTokenId, InvalidGrantException, InvalidIdentityToken, InvalidParameterValue,
                          InvalidRequestException, MissingParameter, UnsupportedGrantTypeException, ValidationError)
-from .personas import Persona
+from streamload.core.personas import Persona
 from .policy import Principal, role_arn_of_session, trust_allows
 from .registry import CallerIdentity, IdentityRegistry
 from .settings import ISSUER_HOST_PLACEHOLDER, IdentitySettings, RoleSpec

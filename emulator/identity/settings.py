@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .personas import Persona, check_unique_personas, default_personas
+from streamload.core.personas import Persona, check_unique_personas, default_personas
 
 __all__ = ["IdentitySettings", "RoleSpec", "LOCAL_ACCOUNT_ID", "LOCAL_AUDIENCE", "LOCAL_APPLICATION_ARN",
            "LOCAL_WEB_IDENTITY_ROLE", "LOCAL_IDENTITY_ROLE", "ISSUER_HOST_PLACEHOLDER"]

@@ -6,7 +6,7 @@
 Runs as whoever the credentials say (the local stack's keys are the admin); the persona
 sessions only read. Rows (region AMER/EMEA/APAC, a country of that region, product, quantity,
 unit_price, amount, sold_at) are deterministic per seed. The code lives in
-``loadtest/sales_setup.py``, which ``streamload run``/``demo`` also use when personas are on.
+``streamload/sales_setup.py``, which ``streamload run``/``demo`` also use when personas are on.
 Exit codes: 0 done, 1 a statement failed, 2 usage, 3 the Data API could not be reached.
 """
 from __future__ import annotations
@@ -21,10 +21,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from botocore.exceptions import EndpointConnectionError  # noqa: E402
 
-from loadtest.client import DataApiClient, StatementError, make_boto3_client  # noqa: E402
-from loadtest.sales_setup import (COUNTRIES, SETUP_SQL, apply_setup, insert_sql, load_sales,  # noqa: E402,F401
+from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client  # noqa: E402
+from streamload.sales_setup import (COUNTRIES, SETUP_SQL, apply_setup, insert_sql, load_sales,  # noqa: E402,F401
                                   sales_rows, setup_statements)
-from streamload.config import RedshiftConfig, TargetConfig  # noqa: E402
+from streamload.core.config import RedshiftConfig, TargetConfig  # noqa: E402
 
 __all__ = ["SETUP_SQL", "COUNTRIES", "sales_rows", "setup_statements", "apply_setup", "load_sales", "insert_sql"]
 

@@ -17,7 +17,7 @@ from botocore.config import Config as BotoConfig
 from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.errors import translate_boto_error
 from streamload.aws.policies import AccountPair, ResourceNames
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 __all__ = ["AwsContext", "SessionFactory", "connect", "session_from_credentials"]
 

@@ -25,7 +25,8 @@ from streamload.aws.preflight import run_preflight
 from streamload.aws.provision import default_backoff, default_data_api, provision
 from streamload.aws.teardown import teardown
 from streamload.aws.waits import Backoff
-from streamload.config import ConfigError, StreamloadConfig, _read_file, format_validation_error, load_config
+from streamload.core.config import ConfigError, StreamloadConfig, _read_file, format_validation_error
+from streamload.run_config import load_run_config
 
 __all__ = ["register", "run", "load_settings", "print_cost_estimate"]
 
@@ -65,7 +66,7 @@ def load_settings(
     """The run config and its ``[aws]`` section: file, then env, then flags."""
     environ = dict(os.environ if environ is None else environ)
     if "aws" in StreamloadConfig.model_fields:
-        cfg = load_config(path, {**(other_overrides or {}), "aws": aws_overrides}, environ)
+        cfg = load_run_config(path, {**(other_overrides or {}), "aws": aws_overrides}, environ)
         return cfg, cfg.aws  # type: ignore[attr-defined]
     # Until [aws] is a section of StreamloadConfig, split it off file and environment here.
     data = _read_file(path) if path else {}
@@ -75,7 +76,7 @@ def load_settings(
     with tempfile.TemporaryDirectory() as tmp:
         stripped = Path(tmp) / "config.yaml"
         stripped.write_text(yaml.safe_dump(data))
-        cfg = load_config(stripped, other_overrides, environ)
+        cfg = load_run_config(stripped, other_overrides, environ)
     try:
         settings = AwsProvisionConfig.model_validate({**aws_data, **aws_overrides})
     except ValidationError as exc:

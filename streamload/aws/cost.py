@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from streamload.aws.config import AwsProvisionConfig
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 __all__ = ["CostInputs", "CostEstimate", "estimate_cost", "cost_inputs", "PRICES_NOTE"]
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 from streamload.aws.accounts import AwsContext
 from streamload.aws.changes import Change
 from streamload.aws.config import ATTACHED_TAG, SQL_TAG

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 from streamload.aws.accounts import AwsContext, session_from_credentials
 from streamload.aws.errors import AwsSetupError, AwsUnreachable, error_code, translate_boto_error
 from streamload.aws.evaluate import allows, role_policy_documents, trusts

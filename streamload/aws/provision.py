@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 from streamload.aws.accounts import AwsContext
 from streamload.aws.errors import AwsSetupError, translate_boto_error
 from streamload.aws.plan import Plan, build_plan

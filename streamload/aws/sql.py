@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from loadtest.client import DataApiClient, StatementError
+from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.aws.changes import Change
 from streamload.aws.errors import AwsConfigError
 from streamload.aws.waits import Backoff
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 from streamload.pipeline import external_schema_sql, materialized_view_sql
 
 __all__ = [

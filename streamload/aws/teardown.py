@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 from streamload.aws.accounts import AwsContext
 from streamload.aws.config import ATTACHED_TAG, SQL_TAG
 from streamload.aws.errors import AwsSetupError, translate_boto_error

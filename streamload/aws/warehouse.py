@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from streamload.aws.errors import AwsConfigError, error_code
-from streamload.config import RedshiftConfig
+from streamload.core.config import RedshiftConfig
 
 __all__ = ["Warehouse", "ProvisionedCluster", "ServerlessNamespace", "warehouse_for", "attach_is_transient"]
 

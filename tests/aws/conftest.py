@@ -18,7 +18,7 @@ from moto import mock_aws
 from streamload.aws.accounts import AwsContext, connect
 from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.waits import Backoff
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 from .fakes import CLUSTER, REDSHIFT_ACCOUNT, REGION, FakeClock, FakeRedshiftData, data_api_client
 
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from loadtest.client import DataApiClient
+from streamload.dataapi.client import DataApiClient
 
 REGION = "us-east-1"
 STREAM_ACCOUNT = "123456789012"  # moto's default account

@@ -5,7 +5,7 @@ import pytest
 
 from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.cost import CostInputs, cost_inputs, estimate_cost
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 
 def test_cost_sums_shard_hours_put_units_and_node_hours_when_provisioned():

@@ -9,7 +9,7 @@ import pytest
 
 from streamload.aws.sql import drop_sql_objects, observe_sql, sql_config, view_exists
 from streamload.aws.waits import Backoff
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 from streamload.pipeline import external_schema_sql, materialized_view_sql
 
 from .fakes import data_api_client

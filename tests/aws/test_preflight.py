@@ -6,7 +6,7 @@ import json
 import pytest
 from botocore.stub import Stubber
 
-from loadtest.client import make_boto3_client
+from streamload.dataapi.client import make_boto3_client
 from streamload.aws.accounts import connect
 from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.errors import AwsConfigError

@@ -28,7 +28,7 @@ from emulator.postgres import PostgresServer
 from emulator.redshift_data import RedshiftDataSettings, create_app
 from emulator.runtime import BackgroundServer
 from emulator.stack import LocalStack
-from streamload.config import StreamloadConfig, load_config
+from streamload.core.config import StreamloadConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULTS_PATH = "/_streamload/faults"

@@ -17,7 +17,7 @@ import pytest
 from fault_stack import FaultStack, FaultStep, FaultTimeline
 
 from emulator.stack import LocalStack
-from streamload.config import load_config
+from streamload.core.config import load_config
 from streamload.run import execute_run, print_summary
 
 pytestmark = pytest.mark.slow

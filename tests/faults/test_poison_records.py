@@ -18,9 +18,9 @@ import boto3
 import pytest
 from conftest import LOCAL, rows, run_sql
 
-from loadtest.client import DataApiClient, make_boto3_client
+from streamload.dataapi.client import DataApiClient, make_boto3_client
 from producer.ledger import LedgerWriter
-from streamload.config import RedshiftConfig, TargetConfig
+from streamload.core.config import RedshiftConfig, TargetConfig
 from streamload.loss_reasons import explain_losses, why_not_json
 
 POISON = {

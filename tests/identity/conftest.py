@@ -12,7 +12,7 @@ from emulator.identity import IdentityRegistry
 from emulator.identity.server import IDENTITY_BACKEND, create_app
 from emulator.identity.settings import (LOCAL_ACCOUNT_ID, LOCAL_APPLICATION_ARN, LOCAL_IDENTITY_ROLE,
                                         LOCAL_WEB_IDENTITY_ROLE, IdentitySettings)
-from emulator.identity.personas import Persona, default_personas
+from streamload.core.personas import Persona, default_personas
 from emulator.runtime import BackgroundServer
 
 WEB_ROLE_ARN = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{LOCAL_WEB_IDENTITY_ROLE}"

@@ -3,8 +3,8 @@ their sum, the polling bound, failures, paging."""
 import pytest
 from prometheus_client import REGISTRY
 
-from loadtest.client import POLL_RELATIVE, DataApiClient, StatementError, field_value
-from streamload.config import RedshiftConfig
+from streamload.dataapi.client import POLL_RELATIVE, DataApiClient, StatementError, field_value
+from streamload.core.config import RedshiftConfig
 
 RTT = 0.003  # every simulated API call takes this long
 

@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from emulator.identity.personas import DEFAULT_PERSONAS
+from streamload.core.personas import DEFAULT_PERSONAS
 from loadtest import metrics
 from loadtest.personas import (PersonaAuthError, PersonaCredentials, PersonaQueryRunner, PersonaRecorder,
                                PersonasConfig, PersonaSessions, check_result, read_persona_reports)
-from streamload.config import RedshiftConfig, TargetConfig
+from streamload.core.config import RedshiftConfig, TargetConfig
 
 ETHAN, FRANK = DEFAULT_PERSONAS[0], DEFAULT_PERSONAS[1]
 COLS = ["region", "country", "amount"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.sales_setup import SETUP_SQL, sales_rows
+from streamload.sales_setup import SETUP_SQL, sales_rows
 
 pytestmark = pytest.mark.slow
 

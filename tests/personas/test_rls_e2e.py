@@ -17,11 +17,11 @@ from emulator.identity.settings import IdentitySettings
 from emulator.redshift_data import RedshiftDataSettings, create_app as create_data_api_app
 from emulator.runtime import BackgroundServer
 from loadtest import metrics
-from loadtest.client import DataApiClient, make_boto3_client
+from streamload.dataapi.client import DataApiClient, make_boto3_client
 from loadtest.personas import (PersonaQueryRunner, PersonaRecorder, PersonasConfig, PersonaSessions,
                                read_persona_reports)
-from streamload.config import RedshiftConfig, TargetConfig
-from streamload.thresholds import evaluate
+from streamload.core.config import RedshiftConfig, TargetConfig
+from streamload.core.thresholds import evaluate
 
 pytestmark = pytest.mark.slow
 

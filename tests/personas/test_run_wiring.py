@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from emulator.identity.personas import DEFAULT_PERSONAS
+from streamload.core.personas import DEFAULT_PERSONAS
 from loadtest.persona_report import PersonaRecorder, apply_persona_results, persona_report_dir
 from loadtest.personas import check_result
-from loadtest.sales_setup import COUNTRIES, SETUP_SQL, insert_sql, sales_rows, setup_sql_for, setup_statements
-from streamload.config import ConfigError, load_config
+from streamload.sales_setup import COUNTRIES, SETUP_SQL, insert_sql, sales_rows, setup_sql_for, setup_statements
+from streamload.core.config import ConfigError, load_config
 from streamload.locust_runner import _user_count
 from streamload.report import result_line
 from streamload.run import _plan_config, judge
-from streamload.runplan import RUN_FILE_ENV, RunPlan
+from streamload.core.runplan import RUN_FILE_ENV, RunPlan
 
 FRANK = DEFAULT_PERSONAS[1]
 NAMES = [p.name for p in DEFAULT_PERSONAS]
@@ -179,7 +179,7 @@ def test_locustfile_binds_persona_users_and_zero_rls_series_when_loaded(tmp_path
 
 def test_sales_setup_runs_on_the_local_stack_only_unless_config_says_so():
     from emulator.stack import LocalStack
-    from loadtest.sales_setup import prepare_sales
+    from streamload.sales_setup import prepare_sales
 
     class Refusing:
         def execute(self, sql, name, fetch=True):

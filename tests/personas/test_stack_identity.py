@@ -12,12 +12,12 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from emulator.identity.personas import Persona, default_personas
+from streamload.core.personas import Persona, default_personas
 from emulator.stack import LocalStack
-from loadtest.client import DataApiClient, make_boto3_client
+from streamload.dataapi.client import DataApiClient, make_boto3_client
 from loadtest.personas import PersonaQueryRunner, PersonaRecorder, PersonaSessions
-from loadtest.sales_setup import prepare_sales, sales_rows
-from streamload.config import load_config
+from streamload.sales_setup import prepare_sales, sales_rows
+from streamload.core.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 OLGA = Persona(name="olga", email="olga@example.com", groups=("emea-sales",), allowed_regions=("EMEA",))

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from streamload.config import load_config
+from streamload.core.config import load_config
 
 SECRET_CONFIG = '[target]\naccess_key_id = "AKIDEXAMPLE"\nsecret_access_key = "wJalrXUtnFEMI-canary"\n'
 
@@ -18,9 +18,9 @@ def test_warns_once_with_the_fix_when_secrets_file_is_readable_by_others(tmp_pat
     path = tmp_path / "streamload.toml"
     path.write_text(SECRET_CONFIG)
     os.chmod(path, mode)
-    with caplog.at_level(logging.WARNING, logger="streamload.config"):
+    with caplog.at_level(logging.WARNING, logger="streamload.core.config"):
         cfg = load_config(path, environ={})
-    warnings = [r.getMessage() for r in caplog.records if r.name == "streamload.config"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "streamload.core.config"]
     assert len(warnings) == 1 and "\n" not in warnings[0]
     assert str(path) in warnings[0] and "secret_access_key" in warnings[0] and f"chmod 600 {path}" in warnings[0]
     assert "canary" not in warnings[0]
@@ -37,9 +37,9 @@ def test_stays_quiet_when_file_is_private_or_holds_no_secret(tmp_path, caplog, m
     path = tmp_path / "streamload.toml"
     path.write_text(text)
     os.chmod(path, mode)
-    with caplog.at_level(logging.WARNING, logger="streamload.config"):
+    with caplog.at_level(logging.WARNING, logger="streamload.core.config"):
         load_config(path, environ={})
-    assert [r for r in caplog.records if r.name == "streamload.config"] == []
+    assert [r for r in caplog.records if r.name == "streamload.core.config"] == []
 
 
 def test_stays_quiet_when_file_sits_in_a_directory_others_cannot_enter(tmp_path, caplog):
@@ -49,6 +49,6 @@ def test_stays_quiet_when_file_sits_in_a_directory_others_cannot_enter(tmp_path,
     path = private / "streamload.toml"
     path.write_text(SECRET_CONFIG)
     os.chmod(path, 0o644)
-    with caplog.at_level(logging.WARNING, logger="streamload.config"):
+    with caplog.at_level(logging.WARNING, logger="streamload.core.config"):
         load_config(path, environ={})
-    assert [r for r in caplog.records if r.name == "streamload.config"] == []
+    assert [r for r in caplog.records if r.name == "streamload.core.config"] == []

@@ -18,7 +18,7 @@ import pytest
 from listening import descendants, listening_addresses, not_loopback
 
 from emulator.stack import LocalStack
-from streamload.config import load_config
+from streamload.core.config import load_config
 from streamload.run import execute_run, print_summary
 
 pytestmark = pytest.mark.slow

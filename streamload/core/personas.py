@@ -86,7 +86,7 @@ LOCAL_APPLICATION_ARN = f"arn:aws:sso::{_LOCAL_ACCOUNT}:application/ssoins-local
 class PersonasConfig(BaseModel):
     """The ``personas`` section of the main config (client side: the load test).
 
-    Pure pydantic, so ``streamload/config.py`` can import it without boto3 or Locust."""
+    Pure pydantic, so ``streamload/core/config.py`` can import it without boto3 or Locust."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from loadtest.client import DataApiClient, StatementError
+from streamload.dataapi.client import DataApiClient, StatementError
 from producer.schemas.sales import REGIONS
 from producer.schemas.sales import sales_rows as schema_sales_rows
 

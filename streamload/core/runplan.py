@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from streamload.config import StreamloadConfig
+from streamload.core.config import StreamloadConfig
 
 __all__ = ["RUN_FILE_ENV", "RunPlan"]
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr, ValidationError, model_validator
 
-from emulator.identity.personas import PersonasConfig
+from streamload.core.personas import PersonasConfig
 
 __all__ = [
     "ConfigError",
@@ -124,17 +124,6 @@ class ProducerConfig(_Section):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
-    @model_validator(mode="after")
-    def _producer_accepts(self) -> "ProducerConfig":
-        from producer.partition_keys import PartitionKeys
-        from producer.profiles import parse_profile
-        from producer.schemas import check_schema
-
-        if self.profile is not None:
-            parse_profile(self.profile)  # ValueError names the problem
-        check_schema(self.schema_name, PartitionKeys(self.partition_key).key_field)  # SchemaError is a ValueError
-        return self
-
 
 class LoadConfig(_Section):
     # interval: REFRESH every refresh_interval_s; back-to-back: the next starts when the last
@@ -185,7 +174,7 @@ class VerdictConfig(_Section):
 
     @model_validator(mode="after")
     def _parse(self) -> "VerdictConfig":
-        from streamload.thresholds import parse_threshold
+        from streamload.core.thresholds import parse_threshold
 
         for text in self.thresholds:
             parse_threshold(text)  # raises with the offending line
@@ -250,7 +239,7 @@ def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
     folder = path.resolve().parent.stat().st_mode
     reachable = (mode & 0o070 if folder & 0o010 else 0) | (mode & 0o007 if folder & 0o001 else 0)
     if reachable:
-        logging.getLogger("streamload.config").warning(
+        logging.getLogger("streamload.core.config").warning(
             "config file %s holds %s in [target] but is readable by group/others (mode %03o): chmod 600 %s",
             path, ", ".join(secrets), mode, path)
 

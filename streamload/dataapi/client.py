@@ -36,8 +36,8 @@ from typing import Any, Callable
 import boto3
 from botocore.config import Config as BotoConfig
 
-from loadtest import metrics
-from streamload.config import RedshiftConfig, TargetConfig
+from streamload.dataapi import metrics
+from streamload.core.config import RedshiftConfig, TargetConfig
 
 __all__ = [
     "POLL_RELATIVE",
