@@ -57,6 +57,18 @@ def _aws_time(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
+def _check_sequence_number_given(iterator_type: str, starting_sequence_number: str | None) -> None:
+    """AT_/AFTER_SEQUENCE_NUMBER need a StartingSequenceNumber; TRIM_HORIZON and LATEST refuse one."""
+    wants_one = iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
+    if wants_one == (starting_sequence_number is not None):
+        return
+    raise InvalidArgumentException(
+        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+        "(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified "
+        f"{iterator_type} and {'no' if wants_one else 'also a'} StartingSequenceNumber."
+    )
+
+
 class RecordOperations:
     # ---- puts ----------------------------------------------------------------------
 
@@ -65,8 +77,9 @@ class RecordOperations:
         if size > stream.max_record_bytes:
             raise ValidationException.from_violations(
                 [
-                    f"Value at '{member_path}' failed to satisfy constraint: Member must have length less "
-                    f"than or equal to {stream.max_record_bytes}"
+                    f"Value 'java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]' at '{member_path}' "
+                    f"failed to satisfy constraint: Member must have length less than or equal to "
+                    f"{stream.max_record_bytes}"
                 ]
             )
         return size
@@ -159,36 +172,43 @@ class RecordOperations:
         stream = self.active_stream(caller, "GetShardIterator", stream_name, stream_arn)
         shard = stream.shard_by_id(shard_id)
         log = shard.log
+        if iterator_type in ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            _check_sequence_number_given(iterator_type, starting_sequence_number)
         if iterator_type == "TRIM_HORIZON":
             start = shard.starting_sequence_number
         elif iterator_type == "LATEST":
             start = log.next_sequence_number
         elif iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-            if starting_sequence_number is None:
-                raise InvalidArgumentException(
-                    f"StartingSequenceNumber must be specified for ShardIteratorType {iterator_type}."
-                )
             start = self._own_sequence_number(stream, shard, starting_sequence_number)
             if iterator_type == "AFTER_SEQUENCE_NUMBER":
                 start += 1
         elif iterator_type == "AT_TIMESTAMP":
-            if timestamp is None:
-                raise InvalidArgumentException(
-                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
-                    "Current request has no timestamp parameter."
-                )
-            # Arrival times are whole milliseconds; the first record at or after the
-            # requested instant is the first whose millisecond is not before it.
-            micros = round(timestamp * 1_000_000)
-            position = log.position_of_arrival(-(-micros // 1000))
-            record = log.record_at(position)
-            start = record.sequence_number if record is not None else log.next_sequence_number
+            start = self._first_at_or_after(log, timestamp)
         else:  # the protocol layer checks the enum; this guards direct callers
             raise InvalidArgumentException(f"Unknown ShardIteratorType {iterator_type}.")
         state = ShardIteratorState(
             stream.account_id, stream.region, stream.name, stream.epoch_us, shard.index, start, int(self.clock() * 1000)
         )
         return state.encode()
+
+    def _first_at_or_after(self, log, timestamp: float | None) -> int:
+        """The sequence number an AT_TIMESTAMP iterator starts at."""
+        if timestamp is None:
+            raise InvalidArgumentException(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                "Current request has no timestamp parameter."
+            )
+        micros = round(timestamp * 1_000_000)
+        now_ms = int(self.clock() * 1000)
+        if micros // 1000 > now_ms:  # AWS compares whole milliseconds
+            raise InvalidArgumentException(
+                "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                f"timestampInMillis: {micros // 1000}, currentTimestampInMillis: {now_ms}"
+            )
+        # Arrival times are whole milliseconds; the first record at or after the
+        # requested instant is the first whose millisecond is not before it.
+        record = log.record_at(log.position_of_arrival(-(-micros // 1000)))
+        return record.sequence_number if record is not None else log.next_sequence_number
 
     def _own_sequence_number(self, stream: Stream, shard: Shard, sequence_number: str) -> int:
         value = int(sequence_number) if sequence_number.isdecimal() else -1

@@ -23,6 +23,8 @@ service answers with, so the protocol layer never decides either. The tree::
 """
 from __future__ import annotations
 
+from emulator.service_model import violations_message
+
 __all__ = [
     "KinesisError",
     "ResourceNotFoundException",
@@ -83,9 +85,7 @@ class ValidationException(KinesisError):
 
     @classmethod
     def from_violations(cls, violations: list[str]) -> "ValidationException":
-        count = len(violations)
-        noun = "error" if count == 1 else "errors"
-        return cls(f"{count} validation {noun} detected: " + "; ".join(violations))
+        return cls(violations_message(violations))
 
 
 class SerializationException(KinesisError):

@@ -20,6 +20,7 @@ from .auth import RequestAuthenticator
 from .cbor_protocol import CBOR_CONTENT_TYPE, decode_request, encode_response, wants_cbor
 from .exceptions import (
     InternalFailureException,
+    InvalidArgumentException,
     KinesisError,
     SerializationException,
     UnknownOperationException,
@@ -263,6 +264,8 @@ class KinesisResponses:
         return {"StreamDescriptionSummary": summary}
 
     def list_shards(self, caller: CallerIdentity, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("StreamName") is None and p.get("StreamARN") is None and p.get("NextToken") is None:
+            raise InvalidArgumentException("Either NextToken or StreamName should be provided.")
         exclusive_start = p.get("ExclusiveStartShardId")
         shard_filter = p.get("ShardFilter") or {}
         if shard_filter.get("Type") == "AFTER_SHARD_ID" and shard_filter.get("ShardId"):

@@ -66,7 +66,8 @@ def test_put_records_limits_are_enforced_when_request_breaks_them(server):
         post_operation(server.url, "PutRecords", {"StreamName": "s", "Records": too_many}),
         400,
         "ValidationException",
-        "Value at 'records' failed to satisfy constraint: Member must have length less than or equal to 500",
+        "PutRecordsRequestEntry]' at 'records' failed to satisfy constraint: Member must have length less than or "
+        "equal to 500",
     )
     assert_error(
         post_operation(server.url, "PutRecords", {"StreamName": "s", "Records": []}),
