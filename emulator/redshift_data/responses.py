@@ -1,7 +1,8 @@
 """JSON 1.1 protocol for the Data API: ``POST /`` with ``X-Amz-Target: RedshiftData.<Op>``.
 
-Thin: parse the body, call the backend, serialise; errors become
-``{"__type": code, "message": ...}`` with ``x-amzn-ErrorType``.
+Thin: parse the body, check it against botocore's model of the operation (validation.py),
+call the backend, serialise; errors become ``{"__type": code, "message": ...}`` with
+``x-amzn-ErrorType``.
 """
 from __future__ import annotations
 
@@ -17,19 +18,14 @@ from .exceptions import (InternalServerException, RedshiftDataError, Serializati
 from .auth import RequestAuthenticator
 from .metadata import MetadataOperations
 from .models import RedshiftDataBackend, Statement
+from .statements import require_result
+from .validation import parse_request
 
 __all__ = ["RedshiftDataResponses", "TARGET_PREFIX"]
 
 TARGET_PREFIX = "RedshiftData."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _log = logging.getLogger(__name__)
-
-
-def _optional(body: dict, key: str, kind: type):
-    value = body.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise ValidationException(f"{key} must be of type {kind.__name__}.")
-    return value
 
 
 def _describe(statement: Statement, sub: bool = False) -> dict:
@@ -85,7 +81,8 @@ class RedshiftDataResponses:
                 raise ValidationException("The request body is larger than this server accepts.") from None
             caller = self.authenticator.access_key(request.method, request.path_qs, request.headers, raw)
             target = request.headers.get("X-Amz-Target", "")
-            operation = self.operations.get(target[len(TARGET_PREFIX):]) if target.startswith(TARGET_PREFIX) else None
+            name = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else ""
+            operation = self.operations.get(name)
             if operation is None:
                 raise UnknownOperationException(f"Unknown operation: {target or '(no X-Amz-Target header)'}")
             try:
@@ -94,8 +91,9 @@ class RedshiftDataResponses:
                 raise SerializationException("The request body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise SerializationException("The request body must be a JSON object.")
-            body["__caller_access_key"] = caller
-            return self._json(200, await operation(body))
+            params = parse_request(name, body)
+            params["__caller_access_key"] = caller
+            return self._json(200, await operation(params))
         except RedshiftDataError as exc:
             return self._json(exc.status, exc.body(), exc.code)
         except Exception as exc:  # a bug must still answer like AWS, not with a traceback
@@ -111,16 +109,16 @@ class RedshiftDataResponses:
         return web.Response(status=status, body=orjson.dumps(payload), content_type=CONTENT_TYPE, headers=headers)
 
     async def execute_statement(self, body: dict, batch: bool = False) -> dict:
-        parameters = _optional(body, "Parameters", list)
+        parameters = body.get("Parameters")
         statement = self.backend.execute_statement(
-            sql_text=None if batch else _optional(body, "Sql", str), database=_optional(body, "Database", str),
-            cluster_identifier=_optional(body, "ClusterIdentifier", str),
-            workgroup_name=_optional(body, "WorkgroupName", str), db_user=_optional(body, "DbUser", str),
-            secret_arn=_optional(body, "SecretArn", str), statement_name=_optional(body, "StatementName", str),
-            with_event=_optional(body, "WithEvent", bool) or False, parameters=parameters,
-            result_format=_optional(body, "ResultFormat", str), caller_access_key=body.get("__caller_access_key"),
-            session_id=_optional(body, "SessionId", str),
-            session_keep_alive_s=_optional(body, "SessionKeepAliveSeconds", int),
+            sql_text=None if batch else body.get("Sql"), database=body.get("Database"),
+            cluster_identifier=body.get("ClusterIdentifier"),
+            workgroup_name=body.get("WorkgroupName"), db_user=body.get("DbUser"),
+            secret_arn=body.get("SecretArn"), statement_name=body.get("StatementName"),
+            with_event=body.get("WithEvent") or False, parameters=parameters,
+            result_format=body.get("ResultFormat"), caller_access_key=body.get("__caller_access_key"),
+            session_id=body.get("SessionId"),
+            session_keep_alive_s=body.get("SessionKeepAliveSeconds"),
             batch_sqls=body.get("Sqls") if batch else None)
         # One turn of the loop lets the statement's task send its query to PostgreSQL before we
         # answer: a client that polls right away then mostly finds it FINISHED on the first try.
@@ -136,11 +134,11 @@ class RedshiftDataResponses:
         return await self.execute_statement(body, batch=True)
 
     async def describe_statement(self, body: dict) -> dict:
-        return _describe(self.backend.get_statement(_optional(body, "Id", str)))
+        return _describe(self.backend.statements.find(body["Id"]))
 
     async def get_statement_result(self, body: dict, csv: bool = False) -> dict:
-        statement, records, token = self.backend.get_statement_result(
-            _optional(body, "Id", str), _optional(body, "NextToken", str), csv=csv)
+        require_result(self.backend.statements.find(body["Id"]))
+        statement, records, token = self.backend.get_statement_result(body["Id"], body.get("NextToken"), csv=csv)
         out = {"Records": [{"CSVRecords": "".join(records)}] if csv else records,
                "ColumnMetadata": statement.result.columns, "TotalNumRows": statement.result.num_rows}
         if csv:
@@ -153,14 +151,15 @@ class RedshiftDataResponses:
         return await self.get_statement_result(body, csv=True)
 
     async def cancel_statement(self, body: dict) -> dict:
-        return {"Status": await self.backend.cancel_statement(_optional(body, "Id", str))}
+        self.backend.statements.find(body["Id"])  # AWS's answer for an unknown Id
+        return {"Status": await self.backend.cancel_statement(body["Id"])}
 
     async def list_statements(self, body: dict) -> dict:
         statements, token = self.backend.list_statements(
-            status=_optional(body, "Status", str), statement_name=_optional(body, "StatementName", str),
-            database=_optional(body, "Database", str), cluster_identifier=_optional(body, "ClusterIdentifier", str),
-            workgroup_name=_optional(body, "WorkgroupName", str), max_results=_optional(body, "MaxResults", int),
-            next_token=_optional(body, "NextToken", str))
+            status=body.get("Status"), statement_name=body.get("StatementName"),
+            database=body.get("Database"), cluster_identifier=body.get("ClusterIdentifier"),
+            workgroup_name=body.get("WorkgroupName"), max_results=body.get("MaxResults"),
+            next_token=body.get("NextToken"))
         out = {"Statements": [{
             k: v for k, v in {
                 "Id": s.id, "QueryString": s.sql, "Status": s.status, "StatementName": s.statement_name,

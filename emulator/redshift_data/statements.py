@@ -11,13 +11,20 @@ from dataclasses import dataclass, field
 import psycopg
 
 from .callers import DatabaseUser
+from .exceptions import ResourceNotFoundException
 from .results import ResultSet
 from .session_settings import SessionSettings
 
-__all__ = ["Statement", "StatementStore", "ACTIVE_STATES", "TERMINAL_STATES"]
+__all__ = ["Statement", "StatementStore", "require_result", "ACTIVE_STATES", "TERMINAL_STATES",
+           "QUERY_NOT_FOUND_MESSAGE", "NO_RESULT_MESSAGE"]
 
 ACTIVE_STATES = ("SUBMITTED", "PICKED", "STARTED")
 TERMINAL_STATES = ("FINISHED", "FAILED", "ABORTED")
+# AWS's answers, both ResourceNotFoundException (HTTP 400): an Id it does not know (or no
+# longer keeps), and GetStatementResult of a statement without a result set (DDL, not yet
+# finished, failed).
+QUERY_NOT_FOUND_MESSAGE = "Query does not exist."
+NO_RESULT_MESSAGE = "Query does not have result. Please check query status with DescribeStatement."
 
 
 @dataclass
@@ -153,6 +160,18 @@ class StatementStore:
             return None
         return statement
 
+    def find(self, statement_id: str) -> Statement:
+        """The statement, or a batch's sub-statement (``<id>:<n>``), by Id; raises
+        ResourceNotFoundException when it is unknown or has expired."""
+        parent_id, _, index = statement_id.partition(":")
+        statement = self.get(parent_id)
+        if statement is not None and index:
+            subs = statement.sub_statements
+            statement = subs[int(index) - 1] if index.isdecimal() and 0 < int(index) <= len(subs) else None
+        if statement is None:
+            raise ResourceNotFoundException(QUERY_NOT_FOUND_MESSAGE, statement_id)
+        return statement
+
     def values(self) -> list[Statement]:
         return list(self._by_id.values())
 
@@ -175,6 +194,12 @@ class StatementStore:
     @staticmethod
     def _expired(statement: Statement, horizon: float) -> bool:
         return statement.status in TERMINAL_STATES and statement.updated_at < horizon
+
+
+def require_result(statement: Statement) -> None:
+    """GetStatementResult's precondition: a finished statement with a result set."""
+    if statement.status != "FINISHED" or statement.result is None:
+        raise ResourceNotFoundException(NO_RESULT_MESSAGE, statement.id)
 
 
 def _result_size(statement: Statement) -> int:

@@ -1,23 +1,56 @@
-"""Request checks and paging tokens of the Data API, with AWS's limits and wording."""
+"""Request checks and paging tokens of the Data API, with AWS's limits and wording.
+
+Every request is first checked against botocore's ``redshift-data`` service model
+(emulator/service_model.py): required members, types, lengths, patterns, ranges and enums
+as AWS has them. What the model cannot say is checked here, in the service's own words:
+a statement ``Id`` (AWS answers ``id must satisfy regex pattern: …`` rather than the
+model's generic pattern message), the 100 KB statement size, and the combinations of
+ClusterIdentifier / WorkgroupName / Database / SessionId.
+"""
 from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
-from .exceptions import ValidationException
+from emulator import service_model as model
 
-__all__ = ["validate_execute", "validate_sqls", "encode_token", "decode_token", "SQL_MAX_BYTES",
-           "BATCH_MAX_STATEMENTS", "SESSION_KEEP_ALIVE_MAX_S"]
+from .exceptions import SerializationException, ValidationException
 
+__all__ = ["parse_request", "check_statement_id", "validate_execute", "validate_sqls", "encode_token",
+           "decode_token", "SQL_MAX_BYTES", "STATEMENT_ID_PATTERN"]
+
+SERVICE = "redshift-data"
 SQL_MAX_BYTES = 100 * 1024  # documented maximum query statement size
-BATCH_MAX_STATEMENTS = 40  # BatchExecuteStatement: Sqls has 1..40 members
-SESSION_KEEP_ALIVE_MAX_S = 24 * 3600
-_PARAMETER_NAME = re.compile(r"^[0-9a-zA-Z_]+$")
+# The statement Id as the service checks it (the model's pattern is looser: ``(:\d{0,2})?``).
+STATEMENT_ID_PATTERN = r"^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$"
+_STATEMENT_ID = re.compile(r"[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:[0-9]+)?")
+
+
+def parse_request(operation: str, body: Any) -> dict[str, Any]:
+    """``body`` checked against the operation's input shape, plus the service's own Id check.
+    Raises SerializationException (not the JSON the shape asks for) or ValidationException."""
+    operation_model = model.operation_model(SERVICE, operation)
+    if operation_model is None:
+        raise ValueError(f"{operation} is not a {SERVICE} operation")
+    try:
+        params = model.validate_input(operation_model, body, unchecked_patterns=frozenset({"Id"}))
+    except model.ShapeMismatch as error:
+        raise SerializationException(error.message) from None
+    except model.ConstraintViolations as error:
+        raise ValidationException(error.message) from None
+    if "Id" in params:
+        check_statement_id(params["Id"])
+    return params
+
+
+def check_statement_id(statement_id: str) -> None:
+    if _STATEMENT_ID.fullmatch(statement_id) is None:
+        raise ValidationException(f"id must satisfy regex pattern: {STATEMENT_ID_PATTERN}")
 
 
 def validate_sqls(sqls) -> None:
-    if not isinstance(sqls, list) or not 1 <= len(sqls) <= BATCH_MAX_STATEMENTS:
-        raise ValidationException(f"Sqls must hold between 1 and {BATCH_MAX_STATEMENTS} SQL statements.")
+    """The batch's statements; their count (1..40) is the model's to check."""
     for sql_text in sqls:
         _validate_sql(sql_text)
 
@@ -43,15 +76,11 @@ def validate_execute(sql_text, database, cluster_identifier, workgroup_name, par
     elif cluster_identifier or workgroup_name or database or keep_alive_s is not None:
         raise ValidationException("SessionId cannot be specified together with ClusterIdentifier, "
                                   "WorkgroupName, Database or SessionKeepAliveSeconds.")
-    if result_format not in (None, "JSON", "CSV"):
-        raise ValidationException(f"ResultFormat must be JSON or CSV, not {result_format}.")
-    if keep_alive_s is not None and not 0 <= keep_alive_s <= SESSION_KEEP_ALIVE_MAX_S:
-        raise ValidationException(f"SessionKeepAliveSeconds must be between 0 and {SESSION_KEEP_ALIVE_MAX_S}.")
+    # ResultFormat, SessionKeepAliveSeconds and each parameter's name and value are the
+    # model's to check; a name given twice is the service's.
     seen: set[str] = set()
     for parameter in parameters or []:
-        name = parameter.get("name") if isinstance(parameter, dict) else None
-        if not isinstance(name, str) or not _PARAMETER_NAME.match(name) or not isinstance(parameter.get("value"), str):
-            raise ValidationException("Each parameter needs a name matching [0-9a-zA-Z_]+ and a string value.")
+        name = parameter["name"]
         if name in seen:
             raise ValidationException(f"Parameter {name} is specified more than once.")
         seen.add(name)

@@ -60,7 +60,8 @@ def test_unknown_target_returns_unknown_operation_when_posted(data_api_url):
     assert (status, headers["x-amzn-ErrorType"]) == (400, "UnknownOperationException")
 
 
-def test_wrong_parameter_type_returns_validation_error_when_executing(data_api_url):
+def test_wrong_parameter_type_returns_serialization_error_when_executing(data_api_url):
+    # AWS's JSON front end answers a value of the wrong JSON type before any constraint check.
     status, _, body = post(data_api_url, "RedshiftData.ExecuteStatement",
                            json.dumps({"Sql": "SELECT 1", "Database": 5, "WorkgroupName": "w"}).encode())
-    assert (status, body["__type"]) == (400, "ValidationException")
+    assert (status, body["__type"]) == (400, "SerializationException")
