@@ -24,7 +24,10 @@ from sqlglot.dialects.redshift import Redshift
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
+from .sql_errors import SqlTranslationError, UnsupportedSqlError  # re-exported: callers import them from here
 from .sql_functions import HELPER_FUNCTIONS_SQL  # re-exported: the functions translated SQL calls
+from .super_casts import cast_from_super
+from .super_paths import PathResolver, label_projections, source_names
 
 __all__ = [
     "SqlTranslationError",
@@ -60,15 +63,6 @@ class CaseRules:
 # The rules of the statement being translated (its session's settings); a task-local default so
 # that modules translating on a statement's behalf (streaming, rbac) follow them too.
 CASE_RULES: contextvars.ContextVar[CaseRules] = contextvars.ContextVar("redshift_case_rules", default=CaseRules())
-
-
-class SqlTranslationError(Exception):
-    """The statement cannot run; the message becomes the statement's ``Error``."""
-
-
-class UnsupportedSqlError(SqlTranslationError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"not supported by the local stack: {what}")
 
 
 @dataclass(frozen=True)
@@ -293,13 +287,19 @@ def translate_sql(sql: str, parameters: dict[str, str] | None = None, case: Case
 
 def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None = None,
                          case: CaseRules | None = None) -> str:
-    sources = _source_names(tree)
     params = parameters or {}
     case = case or CASE_RULES.get()
+    paths = PathResolver(source_names(tree), case)
+    tree = tree.copy()
+    label_projections(tree, paths)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Column, exp.Dot, exp.Bracket)):
-            return _super_path(node, sources, case) or node
+            return paths.navigation(node) or node
+        if isinstance(node, exp.Cast):
+            path = paths.navigation(node.this)
+            if path is not None:  # transform visits no further: the path is translated here
+                return cast_from_super(path, _postgres_type(node.to))
         if isinstance(node, exp.Identifier) and node.quoted and not case.identifier and node.this != node.this.lower() \
                 and node.find_ancestor(exp.GrantPrincipal) is None:  # role and user names keep their case
             return exp.Identifier(this=node.this.lower(), quoted=True)
@@ -317,70 +317,7 @@ def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None
             return exp.Literal.string(params[node.name])
         return node
 
-    return tree.transform(rewrite, copy=True).sql(dialect="postgres")
-
-
-def _source_names(tree: exp.Expression) -> set[str]:
-    """Names a column qualifier can refer to: tables, their aliases, CTEs, subqueries."""
-    names: set[str] = set()
-    for table in tree.find_all(exp.Table):
-        names.add(table.name.lower())
-        if table.alias:
-            names.add(table.alias.lower())
-    for node in tree.find_all(exp.Subquery, exp.CTE):
-        if node.alias:
-            names.add(node.alias.lower())
-    return names
-
-
-def _flatten_path(node: exp.Expression) -> list[exp.Expression] | None:
-    """``a.b[0].c`` -> [Identifier a, Identifier b, Literal 0, Identifier c]."""
-    if isinstance(node, exp.Column):
-        if isinstance(node.this, exp.Star):
-            return None
-        return [p for p in (node.args.get("catalog"), node.args.get("db"), node.args.get("table"), node.this) if p]
-    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Identifier):
-        head = _flatten_path(node.this)
-        return head + [node.expression] if head else None
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
-        head = _flatten_path(node.this)
-        index = node.expressions[0]
-        if head and isinstance(index, exp.Literal) and not index.is_string:
-            return head + [index]
-    return None
-
-
-def _super_path(node: exp.Expression, sources: set[str], case: CaseRules) -> exp.Expression | None:
-    parts = _flatten_path(node)
-    if not parts or len(parts) < 2 or not isinstance(parts[0], exp.Identifier):
-        return None
-    names = [p.name.lower() if isinstance(p, exp.Identifier) else None for p in parts]
-    if names[0] in sources:
-        qualifier, column, path = parts[:1], parts[1], parts[2:]
-    elif len(parts) >= 3 and names[1] in sources:
-        qualifier, column, path = parts[:2], parts[2], parts[3:]
-    else:
-        qualifier, column, path = [], parts[0], parts[1:]
-    if not path or not isinstance(column, exp.Identifier):
-        return None
-    base = exp.column(_folded(column, case), table=_folded(qualifier[-1], case) if qualifier else None,
-                      db=_folded(qualifier[0], case) if len(qualifier) == 2 else None)
-    for step in path:
-        if isinstance(step, exp.Literal):
-            key = exp.JSONPathSubscript(this=int(step.this))
-        else:
-            keep = case.identifier if step.quoted else case.super_attribute
-            key = exp.JSONPathKey(this=step.name if keep else step.name.lower())
-        base = exp.JSONExtract(this=base, expression=exp.JSONPath(expressions=[exp.JSONPathRoot(), key]),
-                               only_json_types=True)
-    return base
-
-
-def _folded(identifier: exp.Identifier, case: CaseRules) -> exp.Identifier:
-    """A copy of a name as Redshift resolves it (transform does not revisit replaced nodes)."""
-    if identifier.quoted and not case.identifier:
-        return exp.Identifier(this=identifier.this.lower(), quoted=True)
-    return identifier.copy()
+    return tree.transform(rewrite, copy=False).sql(dialect="postgres")
 
 
 def _postgres_type(node: exp.DataType) -> exp.DataType:

@@ -20,8 +20,8 @@ def pg(sql: str, parameters: dict | None = None) -> str:
 
 def test_super_path_becomes_jsonb_navigation_when_head_is_a_column():
     out = pg("SELECT payload.name.first, payload.dob.date AS dob, payload.cell FROM my_stream_vw")
-    assert out == ("SELECT payload -> 'name' -> 'first', payload -> 'dob' -> 'date' AS dob, "
-                   "payload -> 'cell' FROM my_stream_vw")
+    assert out == ("SELECT payload -> 'name' -> 'first' AS \"first\", payload -> 'dob' -> 'date' AS dob, "
+                   "payload -> 'cell' AS \"cell\" FROM my_stream_vw")
 
 
 def test_super_path_keeps_qualifier_when_head_is_a_table_alias():
