@@ -7,9 +7,10 @@
     │   ├── AccessDenied                    403  trust policy does not allow the caller
     │   ├── InvalidParameterValue           400  bad ProvidedContexts, duration, ...
     │   ├── MissingParameter                400
-│   ├── ValidationError                 400  DurationSeconds above the role's maximum
+    │   ├── ValidationError                 400  a member breaks the STS model's constraints, in AWS's
+    │   │                                         words; DurationSeconds above the role's maximum
     │   ├── InvalidClientTokenId            403  unknown access key or session token
-│   ├── MissingAuthenticationToken      403  unsigned request to a signed action
+    │   ├── MissingAuthenticationToken      403  unsigned request to a signed action
     │   ├── SignatureDoesNotMatch           403
     │   ├── NoSuchEntity                    404  role does not exist (AWS answers AccessDenied
     │   │                                         for AssumeRole; kept for the IAM side)
@@ -19,7 +20,7 @@
         ├── InvalidGrantException           400  assertion rejected, user unknown
         ├── UnsupportedGrantTypeException   400
         ├── AccessDeniedException           400  user not assigned to the application
-        └── InvalidRequestException         400
+        └── InvalidRequestException         400  includes a request that breaks the SSO-OIDC model
 """
 from __future__ import annotations
 

@@ -2,6 +2,10 @@
 
 - STS, **query** protocol: form-encoded ``POST /`` with ``Action=...``; XML responses and
   ``<ErrorResponse>`` errors.
+
+Every request is checked against botocore's model of its operation (emulator/service_model.py),
+so required members, lengths, patterns and ranges are AWS's: STS answers ``ValidationError``
+(``1 validation error detected: Value null at 'roleArn' …``), SSO-OIDC ``InvalidRequestException``.
 - SSO-OIDC ``CreateTokenWithIAM``, **rest-json**: ``POST /token?aws_iam=t``; errors carry
   ``x-amzn-ErrorType`` (botocore's error code) and an OAuth body.
 - OIDC issuer: ``GET /.well-known/openid-configuration``, ``GET /jwks`` and the local,
@@ -19,9 +23,11 @@ from xml.sax.saxutils import escape
 import orjson
 from aiohttp import web
 
+from emulator import service_model as model
+
 from .exceptions import (STS_XMLNS, AccessDeniedException, InvalidAction, InvalidClientTokenId,
                          InvalidParameterValue, InvalidRequestException, MissingAuthenticationToken,
-                         SignatureDoesNotMatch, SsoOidcError, StsError)
+                         SignatureDoesNotMatch, SsoOidcError, StsError, ValidationError)
 from .models import IdentityBackend, IssuedCredentials
 from .registry import CallerIdentity
 from .sigv4 import parse_authorization, signature_is_valid
@@ -29,7 +35,6 @@ from .sigv4 import parse_authorization, signature_is_valid
 __all__ = ["IdentityResponses"]
 
 _log = logging.getLogger(__name__)
-MAX_PROVIDED_CONTEXTS = 5
 
 
 def _iso(ts: float) -> str:
@@ -45,27 +50,22 @@ def _credentials_xml(creds: IssuedCredentials) -> str:
             f"<Expiration>{_iso(creds.expiration)}</Expiration></Credentials>")
 
 
-def _provided_contexts(params: dict[str, str]) -> list[dict[str, str]]:
-    """``ProvidedContexts.member.N.<Field>`` form fields to a list of dicts, in N order."""
-    members: dict[int, dict[str, str]] = {}
-    for key, value in params.items():
-        parts = key.split(".")
-        if parts[0] != "ProvidedContexts" or len(parts) != 4 or parts[1] != "member" or not parts[2].isdigit():
-            continue
-        members.setdefault(int(parts[2]), {})[parts[3]] = value
-    if len(members) > MAX_PROVIDED_CONTEXTS:
-        raise InvalidParameterValue(f"ProvidedContexts holds at most {MAX_PROVIDED_CONTEXTS} members.")
-    return [members[i] for i in sorted(members)]
-
-
-def _int_param(params: dict[str, str], name: str) -> int | None:
-    value = params.get(name)
-    if value is None:
-        return None
+def _sts_input(action: str, params: dict[str, str]) -> dict[str, Any]:
+    """The action's form fields, nested, typed and checked against the STS model."""
+    operation = model.operation_model("sts", action)
     try:
-        return int(value)
-    except ValueError:
-        raise InvalidParameterValue(f"{name} must be an integer.") from None
+        return model.validate_input(operation, model.query_input(operation, params))
+    except model.ShapeMismatch as error:
+        raise InvalidParameterValue(error.message) from None
+    except model.ConstraintViolations as error:
+        raise ValidationError(error.message) from None
+
+
+def _create_token_with_iam_input(payload: Any) -> dict[str, Any]:
+    try:
+        return model.validate_input(model.operation_model("sso-oidc", "CreateTokenWithIAM"), payload)
+    except (model.ShapeMismatch, model.ConstraintViolations) as error:
+        raise InvalidRequestException(error.message) from None
 
 
 class IdentityResponses:
@@ -101,17 +101,19 @@ class IdentityResponses:
             params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             action = params.get("Action", "")
             if action == "AssumeRoleWithWebIdentity":  # unsigned by design: the token is the proof
+                given = _sts_input(action, params)
                 creds, claims = self.backend.assume_role_with_web_identity(
-                    params.get("RoleArn"), params.get("RoleSessionName"), params.get("WebIdentityToken"),
-                    _int_param(params, "DurationSeconds"))
+                    given["RoleArn"], given["RoleSessionName"], given["WebIdentityToken"],
+                    given.get("DurationSeconds"))
                 inner = (f"<SubjectFromWebIdentityToken>{escape(str(claims.get('sub')))}</SubjectFromWebIdentityToken>"
                          f"<Audience>{escape(str(claims.get('aud')))}</Audience>{_credentials_xml(creds)}"
                          f"<Provider>{escape(self.backend.oidc_provider_arn)}</Provider>")
             elif action == "AssumeRole":
                 caller = self._authenticate(request, body)
+                given = _sts_input(action, params)
                 creds = self.backend.assume_role(
-                    caller, params.get("RoleArn"), params.get("RoleSessionName"),
-                    _int_param(params, "DurationSeconds"), _provided_contexts(params))
+                    caller, given["RoleArn"], given["RoleSessionName"], given.get("DurationSeconds"),
+                    given.get("ProvidedContexts", []))
                 inner = _credentials_xml(creds)
             elif action == "GetCallerIdentity":
                 caller = self._authenticate(request, body)
@@ -149,10 +151,9 @@ class IdentityResponses:
                 raise InvalidRequestException("The request body is not valid JSON.") from None
             if not isinstance(payload, dict):
                 raise InvalidRequestException("The request body must be a JSON object.")
-            scope = payload.get("scope")
-            result = self.backend.create_token_with_iam(caller, payload.get("clientId"), payload.get("grantType"),
-                                                        payload.get("assertion"),
-                                                        scope if isinstance(scope, list) else None)
+            given = _create_token_with_iam_input(payload)
+            result = self.backend.create_token_with_iam(caller, given["clientId"], given["grantType"],
+                                                        given.get("assertion"), given.get("scope"))
             return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
         except SsoOidcError as exc:
             return self._oidc_error(exc)

@@ -1,8 +1,8 @@
 """Redshift Data API errors, one class per AWS error code.
 
     RedshiftDataError
-    ├── ValidationException                 400  bad or missing parameter, wrong state
-    ├── ResourceNotFoundException           400  unknown statement Id
+    ├── ValidationException                 400  breaks the model or the service's rules, wrong state
+    ├── ResourceNotFoundException           400  unknown statement Id; no result set to fetch
     ├── ActiveStatementsExceededException   400  too many SUBMITTED/PICKED/STARTED statements
     ├── ActiveSessionsExceededException     400  too many open sessions (SessionKeepAliveSeconds)
     ├── BatchExecuteStatementException      500  the batch could not be submitted
