@@ -57,6 +57,26 @@ class KinesisBackend(RecordOperations):
             self.journal = DataDirectory(self.settings.data_dir, self.settings)
             self.journal.load_into(self)
 
+    # ---- puts: durable before acknowledged -------------------------------------------
+
+    def put_record(self, *args: Any, **kwargs: Any) -> PutRecordResult:
+        try:
+            return super().put_record(*args, **kwargs)
+        finally:
+            self._write_journal()
+
+    def put_records(self, *args: Any, **kwargs: Any) -> list[PutRecordsEntryResult]:
+        try:
+            return super().put_records(*args, **kwargs)
+        finally:
+            self._write_journal()
+
+    def _write_journal(self) -> None:
+        # One write per shard file per request, before the caller can answer: a server
+        # killed right after acknowledging still has the records (persistence.py).
+        if self.journal is not None:
+            self.journal.write_pending()
+
     # ---- request admission ------------------------------------------------------------
 
     def admit(self, caller: CallerIdentity, operation: str, params: dict[str, Any]) -> None:
