@@ -1,18 +1,13 @@
-"""The probe: finds produced records in the materialized view and measures how long each
-took to become queryable.
+"""The probe: a bounded canary that measures when a query first sees a record, and the
+live count of what the view holds.
 
-Every record carries ``event_id`` and ``produced_at`` (its intended send time), so the
-probe needs nothing from the producer to measure latency; it reads the producer's ledger
-(JSONL, growing) only to know what is still missing and when everything has arrived.
-
-Each record seen is also split into stages (``loadtest/decomposition.py``): the probe
-reads ``approximate_arrival_timestamp`` with it, the ledger's ``acked_at`` gives the put
-stage, and ``SYS_MV_REFRESH_HISTORY`` the refresh that made it visible. A record waits in
-``pending_refresh`` until the history shows that refresh.
-
-Rows reach the view out of arrival order (a refresh reads shards one after another), so
-each probe query re-reads ``slack_s`` of history behind the newest arrival already seen;
-rows seen again are recognised by ``event_id`` and do not count twice.
+Each tick samples at most ``sample_size`` records of this run that became visible since the
+last tick (``ProbeState``) and splits each into stages (``loadtest/decomposition.py``). Once
+the producers are done, it asks the warehouse how many distinct records of each producer the
+view holds (one row per producer) and compares that with what the producers' compact ledgers
+say was acknowledged (``LedgerFollower``), to know when everything has arrived. The whole
+population's stages are counted in SQL at the end of the run (``streamload.population_latency``);
+nothing here grows with the number of records.
 """
 from __future__ import annotations
 
@@ -32,10 +27,11 @@ from loadtest.decomposition import (
     HIGHEST_US,
     LOWEST_US,
     RecordStages,
-    RefreshTimeline,
     StageHistograms,
     decompose,
 )
+from streamload.core.audit_sql import found_per_producer_sql, run_filter
+from streamload.core.ledger import read_ledger
 
 __all__ = ["LedgerFollower", "ProbeState", "new_latency_histogram", "parse_redshift_timestamp"]
 
@@ -69,35 +65,26 @@ def _super_text(value: Any) -> Any:
 
 @dataclass
 class LedgerFollower:
-    """Reads the producer ledgers as they grow; knows when every producer has finished."""
+    """Reads the producers' compact ledgers (``streamload.core.ledger``): how many records each
+    had acknowledged, and whether every producer has finished. Reading costs the ledgers'
+    size (ranges), never the records."""
 
     ledger_paths: list[Path]
-    expected: dict[str, float] = field(default_factory=dict)  # event_id -> produced_at
-    acked: dict[str, float] = field(default_factory=dict)  # event_id -> acked_at
-    _offsets: dict[Path, int] = field(default_factory=dict)
+    acked: dict[str, int] = field(default_factory=dict)  # producer id -> records acknowledged
 
-    def poll(self) -> list[tuple[str, float, float | None]]:
-        """Read what the ledgers gained; returns the new (event_id, produced_at, acked_at)."""
-        new: list[tuple[str, float, float | None]] = []
+    def poll(self) -> dict[str, int]:
         for path in self.ledger_paths:
-            if not path.exists():
+            try:
+                ledger = read_ledger(path)
+            except (ValueError, OSError):  # being replaced right now: next time
                 continue
-            with path.open("rb") as fh:
-                fh.seek(self._offsets.get(path, 0))
-                data = fh.read()
-            # Only whole lines: a line being written now is read next time.
-            end = data.rfind(b"\n") + 1
-            for line in data[:end].splitlines():
-                if line.strip():
-                    rec = orjson.loads(line)
-                    event_id, produced = rec["event_id"], float(rec["produced_at"])
-                    acked = float(rec["acked_at"]) if rec.get("acked_at") else None
-                    self.expected[event_id] = produced
-                    if acked is not None:
-                        self.acked[event_id] = acked
-                    new.append((event_id, produced, acked))
-            self._offsets[path] = self._offsets.get(path, 0) + end
-        return new
+            if ledger is not None:
+                self.acked[ledger.producer_id] = ledger.acked.count
+        return self.acked
+
+    @property
+    def expected(self) -> int:
+        return sum(self.acked.values())
 
     def summaries(self) -> list[dict[str, Any]]:
         out = []
@@ -117,137 +104,100 @@ class LedgerFollower:
 
 @dataclass
 class ProbeState:
+    """The bounded canary probe: each tick samples at most ``sample_size`` records of this run
+    that became visible since the last tick, and measures when a query first saw them.
+
+    With the view's ``refresh_time`` (streamload's view has it), "became visible" is exact: the
+    rows of refreshes newer than the newest refresh already seen; each sampled record's stages
+    are arrival (approximate_arrival_timestamp - produced_at), refresh_lag (refresh_time -
+    arrival) and visibility (seen - refresh_time), which add up to its e2e latency. A view
+    without ``refresh_time`` is sampled by arrival time instead (records that reach the view out
+    of arrival order may go unsampled). Either way a tick's result has the same size at 100 and
+    at 100,000 records/s, and nothing is remembered per record.
+    """
+
+    run_id: str
     run_started_at: float
+    sample_size: int = 50
     slack_s: float = 10.0
-    first_seen: dict[str, float] = field(default_factory=dict)
-    max_copies: dict[str, int] = field(default_factory=dict)
-    newest_arrival: float = 0.0
+    has_refresh_time: bool = True
+    watermark: float = 0.0  # newest refresh_time (or arrival) already sampled, epoch s
+    found: dict[str, int] = field(default_factory=dict)  # producer -> distinct records in the view
+    sampled: int = 0
     e2e: HdrHistogram = field(default_factory=new_latency_histogram)
     arrival: HdrHistogram = field(default_factory=new_latency_histogram)
     stages: StageHistograms = field(default_factory=StageHistograms)
-    refreshes: RefreshTimeline = field(default_factory=RefreshTimeline)
-    # (produced_at, arrival, seen_at) of records seen whose refresh is not in the history yet
-    pending_refresh: list[tuple[float, float, float]] = field(default_factory=list)
-    # (produced_at - run start, e2e latency) pairs for "latency over time" plots; reservoir
-    # sampled so a long run keeps a bounded, unbiased sample.
+    # (produced_at - run start, e2e ms) pairs for "latency over time" plots; reservoir sampled.
     samples: list[tuple[float, float]] = field(default_factory=list)
     max_samples: int = 5000
-    _sampled: int = 0
     _rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def probe_sql(self, mv: str) -> str:
-        sql = (
-            "SELECT payload.event_id, payload.produced_at, approximate_arrival_timestamp "
-            f"FROM {mv}"
-        )
-        if self.newest_arrival:
-            since = format_redshift_timestamp(self.newest_arrival - self.slack_s)
-            sql += f" WHERE approximate_arrival_timestamp >= '{since}'"
-        return sql
+        since = format_redshift_timestamp(self.watermark or self.run_started_at - 60)
+        columns = ("payload.producer_id::varchar, payload.seq::bigint, payload.produced_at::float8, "
+                   "approximate_arrival_timestamp")
+        order = "MOD(payload.seq::bigint * 7919, 10007)"  # a spread-out sample, not one shard's
+        if self.has_refresh_time:
+            return (f"SELECT {columns}, refresh_time FROM {mv} WHERE {run_filter(self.run_id)} "
+                    f"AND refresh_time > '{since}' ORDER BY refresh_time DESC, {order} LIMIT {self.sample_size}")
+        return (f"SELECT {columns} FROM {mv} WHERE {run_filter(self.run_id)} "
+                f"AND approximate_arrival_timestamp > '{since}' "
+                f"ORDER BY approximate_arrival_timestamp DESC, {order} LIMIT {self.sample_size}")
 
-    def refresh_history_sql(self, mv: str) -> str:
-        """Refreshes of ``mv`` that brought rows in, newer than the last one known."""
-        name = mv.split(".")[-1].strip('"')
-        since = self.refreshes.latest / 1e6 if self.refreshes.latest else self.run_started_at - 60
-        return (
-            "SELECT end_time FROM SYS_MV_REFRESH_HISTORY "
-            f"WHERE mv_name = '{name}' AND end_time > '{format_redshift_timestamp(since)}' "
-            "AND (status LIKE 'Refresh%updated%' OR status LIKE 'Refresh%recomputed%') "
-            "AND status NOT LIKE '%no new data%' ORDER BY end_time"
-        )
+    def completion_sql(self, mv: str) -> str:
+        return found_per_producer_sql(mv, self.run_id)
 
-    def observe_refreshes(self, rows: Iterable[list[Any]]) -> list[RecordStages]:
-        """Take refresh end times; return the full stages of records now credited to one."""
-        for (end_text, *_rest) in rows:
-            if end_text:
-                self.refreshes.add(parse_redshift_timestamp(end_text))
-        resolved, waiting = [], []
-        for produced, arrival, seen_at in self.pending_refresh:
-            refresh_at = self.refreshes.ingesting_refresh(arrival)
-            if refresh_at is None:
-                waiting.append((produced, arrival, seen_at))
-                continue
-            stages = decompose(produced, seen_at, arrival_at=arrival, refresh_at=refresh_at)
-            self.stages.record("refresh_lag", stages.refresh_lag)
-            self.stages.record("visibility", stages.visibility)
-            resolved.append(stages)
-        self.pending_refresh = waiting
-        return resolved
-
-    def observe_ledger(self, records: Iterable[tuple[str, float, float | None]]) -> list[int]:
-        """Record the put stage of newly acknowledged records; returns those put times (us)."""
-        puts = []
-        for _event_id, produced, acked in records:
-            if acked is not None and produced >= self.run_started_at - 1.0:
-                stages = decompose(produced, produced, acked_at=acked)
-                self.stages.record("put", stages.put)
-                puts.append(stages.put)
-        return puts
+    def observe_found(self, rows: Iterable[list[Any]]) -> int:
+        """Take the per-producer distinct counts; returns how many more were found since last time."""
+        before = sum(self.found.values())
+        for producer_id, found in rows:
+            self.found[str(producer_id)] = int(found)
+        return sum(self.found.values()) - before
 
     def observe(self, rows: Iterable[list[Any]], seen_at: float | None = None) -> list[RecordStages]:
-        """Take one probe result; return the stages of the records seen first now.
-
-        Rows are (event_id, produced_at, approximate_arrival_timestamp). The refresh stages
-        follow from ``observe_refreshes``.
-        """
+        """Take one probe result; return the stages of the records sampled."""
         seen_at = time.time() if seen_at is None else seen_at
-        copies: dict[str, int] = {}
         new: list[RecordStages] = []
         for row in rows:
-            event_id, produced_at, arrival_text = row[0], row[1], row[2]
-            event_id = _super_text(event_id)
-            produced = _super_text(produced_at)
-            if not isinstance(event_id, str) or not isinstance(produced, (int, float)):
-                continue  # not a streamload record
-            if produced < self.run_started_at - 1.0:
-                continue  # left over from an earlier run on the same view
-            arrival = parse_redshift_timestamp(arrival_text) if arrival_text else 0.0
-            self.newest_arrival = max(self.newest_arrival, arrival)
-            copies[event_id] = copies.get(event_id, 0) + 1
-            if event_id in self.first_seen:
+            produced, arrival_text = row[2], row[3]
+            if not isinstance(produced, (int, float)) or not arrival_text:
                 continue
-            self.first_seen[event_id] = seen_at
-            stages = decompose(produced, seen_at, arrival_at=arrival or None)
+            arrival = parse_redshift_timestamp(arrival_text)
+            refresh = parse_redshift_timestamp(row[4]) if self.has_refresh_time and row[4] else None
+            self.watermark = max(self.watermark, refresh if refresh is not None else arrival)
+            stages = decompose(float(produced), seen_at, arrival_at=arrival, refresh_at=refresh)
             new.append(stages)
-            self.stages.record_stages(stages, skip=("put",))  # put comes from the ledger
-            if arrival:
-                self.pending_refresh.append((produced, arrival, seen_at))
-            latency = max(stages.total / 1e6, 0.0)
+            self.sampled += 1
+            self.stages.record_stages(stages, skip=("put",))  # put comes from the ledgers
             self.e2e.record_value(max(stages.total, HIST_LOWEST_US))
-            self._sample(produced - self.run_started_at, latency)
             if stages.arrival is not None:
                 self.arrival.record_value(max(stages.arrival, HIST_LOWEST_US))
-        for event_id, n in copies.items():
-            if n > self.max_copies.get(event_id, 1):
-                self.max_copies[event_id] = n
+            self._sample(float(produced) - self.run_started_at, max(stages.total / 1e6, 0.0))
         return new
 
     def _sample(self, at: float, latency: float) -> None:
-        self._sampled += 1
         point = (round(at, 3), round(latency * 1000.0, 2))
         if len(self.samples) < self.max_samples:
             self.samples.append(point)
         else:
-            slot = self._rng.randrange(self._sampled)
+            slot = self._rng.randrange(self.sampled)
             if slot < self.max_samples:
                 self.samples[slot] = point
 
-    @property
-    def duplicates(self) -> int:
-        return sum(n - 1 for n in self.max_copies.values())
+    def missing(self, expected: int) -> int:
+        return max(expected - sum(self.found.values()), 0)
 
-    def missing(self, expected: dict[str, float]) -> int:
-        return sum(1 for event_id in expected if event_id not in self.first_seen)
-
-    def to_json(self, expected: dict[str, float]) -> dict[str, Any]:
+    def to_json(self, expected: int) -> dict[str, Any]:
         def ms(h: HdrHistogram, q: float) -> float | None:
             return h.get_value_at_percentile(q) / 1000.0 if h.get_total_count() else None
 
         return {
-            "found": len(self.first_seen),
-            "expected": len(expected),
+            "found": sum(self.found.values()),
+            "expected": expected,
             "missing": self.missing(expected),
-            "duplicates": self.duplicates,
+            "sampled": self.sampled,
+            "sample_per_tick": self.sample_size,
+            "sampled_by": "refresh_time" if self.has_refresh_time else "approximate_arrival_timestamp",
             "e2e_p50_ms": ms(self.e2e, 50),
             "e2e_p99_ms": ms(self.e2e, 99),
             "e2e_max_ms": ms(self.e2e, 100),
@@ -257,5 +207,4 @@ class ProbeState:
             "arrival_histogram": self.arrival.encode().decode() if self.arrival.get_total_count() else None,
             "latency_samples": sorted(self.samples),
             "stages": self.stages.to_json(),
-            "stages_without_refresh": len(self.pending_refresh),
         }

@@ -53,7 +53,9 @@ class RunContext:
         self.boto = make_boto3_client(self.cfg.target, max_pool_connections=max(10, users * 2))
         self.mv = self.cfg.redshift.materialized_view
         self.ledger = LedgerFollower([Path(p) for p in plan.ledger_paths])
-        self.probe = ProbeState(run_started_at=plan.started_at, slack_s=self.cfg.load.probe_slack_s)
+        self.probe = ProbeState(run_id=plan.run_id, run_started_at=plan.started_at,
+                                sample_size=load.probe_sample_per_tick)
+        self.next_count_at = 0.0
 
     @property
     def metrics_port(self) -> int:
@@ -164,32 +166,43 @@ class ProbeUser(DataApiUser):
     @task
     def probe(self) -> None:
         ctx = self.ctx
-        for put_us in ctx.probe.observe_ledger(ctx.ledger.poll()):
-            metrics.E2E_STAGE_SECONDS.labels(stage="put").observe(max(put_us, 0) / 1e6)
         result = self.run_statement("probe", ctx.probe.probe_sql(ctx.mv), "probe")
-        if result is not None:
-            for stages in ctx.probe.observe(result.rows):
-                metrics.E2E_LATENCY.observe(max(stages.total, 0) / 1e6)
-                metrics.RECORDS_FOUND.inc()
-                if stages.arrival is not None:
-                    metrics.E2E_STAGE_SECONDS.labels(stage="arrival").observe(max(stages.arrival, 0) / 1e6)
-        if ctx.probe.pending_refresh:
-            sql = ctx.probe.refresh_history_sql(ctx.mv)
-            history = self.run_statement("refresh_history", sql, "refresh-history")
-            for stages in ctx.probe.observe_refreshes(history.rows if history is not None else []):
-                for stage in ("refresh_lag", "visibility"):
+        if result is None and ctx.probe.has_refresh_time and self._lacks_refresh_time():
+            ctx.probe.has_refresh_time = False  # a view without refresh_time: sample by arrival
+        for stages in (ctx.probe.observe(result.rows) if result is not None else []):
+            metrics.E2E_LATENCY.observe(max(stages.total, 0) / 1e6)
+            for stage in ("arrival", "refresh_lag", "visibility"):
+                if getattr(stages, stage) is not None:
                     metrics.E2E_STAGE_SECONDS.labels(stage=stage).observe(max(getattr(stages, stage), 0) / 1e6)
-        pending = ctx.probe.missing(ctx.ledger.expected)
-        metrics.RECORDS_PENDING.set(pending)
-        if pending == 0 and ctx.ledger.producers_done():
-            log.info("probe: all %d records seen; stopping", len(ctx.ledger.expected))
-            write_loadtest_report(complete=True)
-            if isinstance(self.environment.runner, LocalRunner):
-                self.environment.runner.quit()
-            else:  # a worker cannot stop the others: the orchestrator stops the master
-                self.stop(force=False)
-            return
+        if ctx.ledger.producers_done() and time.monotonic() >= ctx.next_count_at:
+            ctx.next_count_at = time.monotonic() + ctx.cfg.load.probe_count_interval_s
+            if self._check_complete():
+                return
         time.sleep(ctx.cfg.load.probe_interval_s)
+
+    def _lacks_refresh_time(self) -> bool:
+        sql = f"SELECT refresh_time FROM {self.ctx.mv} WHERE 1 = 0"
+        return self.run_statement("probe", sql, "probe-columns") is None
+
+    def _check_complete(self) -> bool:
+        """Count what arrived, per producer, in the warehouse; stop the run once it is everything."""
+        ctx = self.ctx
+        counted = self.run_statement("probe", ctx.probe.completion_sql(ctx.mv), "probe-count")
+        if counted is None:
+            return False
+        metrics.RECORDS_FOUND.inc(max(ctx.probe.observe_found(counted.rows), 0))
+        expected = sum(ctx.ledger.poll().values())
+        pending = ctx.probe.missing(expected)
+        metrics.RECORDS_PENDING.set(pending)
+        if pending:
+            return False
+        log.info("probe: all %d acknowledged records are in the view; stopping", expected)
+        write_loadtest_report(complete=True)
+        if isinstance(self.environment.runner, LocalRunner):
+            self.environment.runner.quit()
+        else:  # a worker cannot stop the others: the orchestrator stops the master
+            self.stop(force=False)
+        return True
 
 
 def write_loadtest_report(complete: bool = False) -> None:
@@ -210,10 +223,10 @@ def write_loadtest_report(complete: bool = False) -> None:
         },
         "metrics_scrapes": metrics.scrape_count(),
     }
-    if ctx.probe.first_seen or complete:
-        ctx.ledger.poll()
-        out["probe"] = ctx.probe.to_json(ctx.ledger.expected)
-        out["probe"]["complete"] = complete or ctx.probe.missing(ctx.ledger.expected) == 0
+    if ctx.probe.sampled or ctx.probe.found or complete:
+        expected = sum(ctx.ledger.poll().values())
+        out["probe"] = ctx.probe.to_json(expected)
+        out["probe"]["complete"] = complete
     path = ctx.output_path()
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(out))
@@ -305,8 +318,6 @@ def _on_init(environment, **_kw) -> None:
 @events.quitting.add_listener
 def _on_quitting(environment, **_kw) -> None:
     ctx = RunContext._instance
-    if ctx is not None and ctx.probe.first_seen:
-        ctx.ledger.poll()
-        metrics.RECORDS_LOST.inc(ctx.probe.missing(ctx.ledger.expected))
-        metrics.RECORDS_DUPLICATED.inc(ctx.probe.duplicates)
+    if ctx is not None and ctx.probe.found:
+        metrics.RECORDS_LOST.inc(ctx.probe.missing(sum(ctx.ledger.poll().values())))
     write_loadtest_report()

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from producer import metrics
+from streamload.core.ledger import LedgerWriter
 
 __all__ = ["OutcomeTally"]
 
@@ -31,6 +32,9 @@ class OutcomeTally:
     sent_bytes: int = 0
     last_sent_at: float | None = None  # wall-clock time of the latest acknowledgement
     rejected_reasons: Counter = field(default_factory=Counter)
+    # Where expired and rejected seqs are recorded as ranges (acknowledged ones are written by
+    # the sender, with their shard and sequence number).
+    ledger: LedgerWriter | None = field(default=None, repr=False)
 
     def add_generated(self, count: int) -> None:
         self.generated += count
@@ -42,16 +46,22 @@ class OutcomeTally:
         metrics.RECORDS.labels("sent").inc(count)
         metrics.BYTES.inc(data_bytes)
 
-    def add_expired(self, count: int) -> None:
-        if count:
-            self.expired += count
-            metrics.RECORDS.labels("expired").inc(count)
+    def add_expired(self, seqs: list[int]) -> None:
+        """Records (by ``seq``) that ran out of time before Kinesis acknowledged them."""
+        if seqs:
+            self.expired += len(seqs)
+            metrics.RECORDS.labels("expired").inc(len(seqs))
+            if self.ledger is not None:
+                self.ledger.expired(seqs)
 
-    def add_rejected(self, count: int, reason: str) -> None:
-        if count:
-            self.rejected += count
-            self.rejected_reasons[reason] += count
-            metrics.RECORDS.labels("rejected").inc(count)
+    def add_rejected(self, seqs: list[int], reason: str) -> None:
+        """Records (by ``seq``) that will never be sent, and why."""
+        if seqs:
+            self.rejected += len(seqs)
+            self.rejected_reasons[reason] += len(seqs)
+            metrics.RECORDS.labels("rejected").inc(len(seqs))
+            if self.ledger is not None:
+                self.ledger.rejected(seqs, reason)
 
     def add_late(self, count: int) -> None:
         self.late += count

@@ -132,14 +132,14 @@ class PartitionKeys:
             hash_key = self._fixed_hash_key
         return KeyedRecord(record, key, hash_key, len(record.data) + len(key.encode()))
 
-    def wrap_all(self, records: list[GeneratedRecord]) -> tuple[list[KeyedRecord], dict[str, int]]:
-        """(keyed records, rejection reason -> count)."""
+    def wrap_all(self, records: list[GeneratedRecord]) -> tuple[list[KeyedRecord], dict[str, list[int]]]:
+        """(keyed records, rejection reason -> the seqs rejected for it)."""
         keyed: list[KeyedRecord] = []
-        rejected: dict[str, int] = {}
+        rejected: dict[str, list[int]] = {}
         for record in records:
             out = self.wrap(record)
             if isinstance(out, str):
-                rejected[out] = rejected.get(out, 0) + 1
+                rejected.setdefault(out, []).append(record.seq)
             else:
                 keyed.append(out)
         return keyed, rejected

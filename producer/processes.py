@@ -10,8 +10,8 @@ Each child gets:
 * its own ``producer_id``, derived from the base id: ``p0`` -> ``p0 .. p{N-1}``, ``east7``
   -> ``east7 .. east{7+N-1}``, ``loader`` -> ``loader0 ..`` (disjoint, so ``event_id``s
   never collide);
-* its own ledger and file sink: ``ledger.jsonl`` -> ``ledger.p1.jsonl`` (+ its summary);
-  the parent writes the merged summary at ``ledger.jsonl.summary.json``;
+* its own ledger and file sink: ``ledger.json`` -> ``ledger.p1.json`` (+ its summary);
+  the parent writes the merged summary at ``ledger.json.summary.json``;
 * its own metrics endpoint: ``--metrics-port P`` -> child k serves ``P + k`` (``0``: each
   picks a free port and logs it). No Prometheus multiprocess mode: each child is a scrape
   target and ``sum()`` merges the series (histograms too, bucket by bucket);
@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from producer.ledger import summary_path_for, write_summary
+from streamload.core.ledger import summary_path_for, write_summary
 from producer.outcomes import OutcomeTally
 from producer.progress import ProgressLine
 from producer.result import ProducerResult
@@ -58,7 +58,7 @@ def child_ids(base: str, count: int) -> list[str]:
 
 
 def per_process_path(path: Path, producer_id: str) -> Path:
-    """``out/ledger.jsonl`` -> ``out/ledger.p1.jsonl``."""
+    """``out/ledger.json`` -> ``out/ledger.p1.json``."""
     return path.with_name(f"{path.stem}.{producer_id}{path.suffix}")
 
 

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, NoRegionError
 from prometheus_client import start_http_server
 
 from producer import metrics
-from producer.ledger import LedgerWriter
+from streamload.core.ledger import LedgerWriter
 from producer.outcomes import OutcomeTally
 from producer.partition_keys import PartitionKeys
 from producer.profiles import RateProfile, constant, parse_profile
@@ -223,14 +223,17 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
     abort = asyncio.Event()
     tally = OutcomeTally()
     keys = PartitionKeys(opts.partition_key, opts.explicit_hash_key)
+    # The run's id is stamped in every record (the audit counts per run in SQL): the run
+    # file's when an orchestrator started us, else our own.
     generator = make_generator(opts.schema, producer_id=opts.producer_id, seed=opts.seed,
-                               key_field=keys.key_field)
+                               run_id=opts.run_id or run_id_from_run_file(), key_field=keys.key_field)
     schedule = OpenLoopSchedule(opts.rate_profile(), total=opts.total, duration_s=opts.duration_s,
                                 slice_s=opts.slice_s, share=opts.share)
     metrics.TARGET_RATE.set(schedule.target_rate(0.0))
-    run_id = opts.run_id or run_id_from_run_file() or generator.run_id
+    run_id = generator.run_id
     metrics.export_run_info(run_id, opts.stream_name, opts.producer_id)
-    ledger = LedgerWriter(opts.ledger_path) if opts.ledger_path else None
+    ledger = LedgerWriter(opts.ledger_path, opts.producer_id, run_id) if opts.ledger_path else None
+    tally.ledger = ledger
     slots = SendSlots(opts.max_in_flight, late_tolerance_s=opts.late_tolerance_s, on_late=tally.add_late)
     started_at = time.time()
     stopped_at: float | None = None
@@ -269,12 +272,14 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
                         records = [generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
                         tally.add_generated(len(records))
                         keyed, rejected = keys.wrap_all(records)
-                        for reason, count in rejected.items():
-                            tally.add_rejected(count, reason)
+                        for reason, seqs in rejected.items():
+                            tally.add_rejected(seqs, reason)
                         if seq == 0 and not keyed and keys.key_field:
                             raise ValueError(f"partition key field {keys.key_field!r} is not in the "
                                              f"{opts.schema} records")
                         seq += len(records)
+                        if ledger is not None:
+                            ledger.generated(seq)
                         for batch in split_batches(keyed, opts.batch_max_records, opts.batch_max_bytes):
                             dispatcher.submit(batch)
                 except BaseException:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from botocore.exceptions import BotoCoreError, ClientError
 
 from producer import metrics
-from producer.ledger import LedgerEntry, LedgerWriter
+from streamload.core.ledger import LedgerEntry, LedgerWriter
 from producer.outcomes import OutcomeTally
 from producer.partition_keys import KeyedRecord
 from producer.schedule import SendSlots
@@ -114,7 +114,7 @@ class KinesisBatchSender:
         pending = []
         for record in batch:
             if record.size > self.max_record_bytes:
-                self.tally.add_rejected(1, "oversize")
+                self.tally.add_rejected([record.record.seq], "oversize")
             else:
                 pending.append(record)
         await self._deliver(pending, attempt=0)
@@ -125,11 +125,12 @@ class KinesisBatchSender:
     def _alive(self, records: list[KeyedRecord]) -> list[KeyedRecord]:
         """Drops (as expired) what is past its deadline, or everything once aborted."""
         if self.abort.is_set():
-            self.tally.add_expired(len(records))
+            self.tally.add_expired(_seqs(records))
             return []
         now = self.clock()
         alive = [r for r in records if now < self._deadline(r)]
-        self.tally.add_expired(len(records) - len(alive))
+        if len(alive) < len(records):
+            self.tally.add_expired([r.record.seq for r in records if not now < self._deadline(r)])
         return alive
 
     def _plan(self, records: list[KeyedRecord]) -> list[tuple[float, list[KeyedRecord]]]:
@@ -137,7 +138,7 @@ class KinesisBatchSender:
             return [(0.0, records)]
         now = self.clock()
         groups, too_late = self.pacer.plan(records, self._deadline, now)
-        self.tally.add_expired(len(too_late))
+        self.tally.add_expired(_seqs(too_late))
         self.tally.add_shard_limited(sum(len(members) for at, members in groups if at > now))
         return groups
 
@@ -209,7 +210,7 @@ class KinesisBatchSender:
                 if code in THROTTLING_ERRORS:
                     self.tally.add_throttled(1)
             else:
-                self.tally.add_rejected(1, code)
+                self.tally.add_rejected([keyed.record.seq], code)
         if map_is_stale and self.pacer is not None:
             self.pacer.directory.mark_stale()
         if acked:
@@ -221,7 +222,7 @@ class KinesisBatchSender:
     def _after_call_error(self, exc: BaseException, records: list[KeyedRecord]) -> list[KeyedRecord]:
         fatal = classify_target_error(exc, self.stream_name, self.endpoint_url, self.region)
         if fatal is not None:
-            self.tally.add_expired(len(records))
+            self.tally.add_expired(_seqs(records))
             raise fatal from exc
         if isinstance(exc, ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
@@ -230,10 +231,10 @@ class KinesisBatchSender:
                 self.tally.add_throttled(len(records))
             elif code not in RETRYABLE_CALL_ERRORS and status < 500:
                 # The request itself is wrong (e.g. ValidationException): resending cannot help.
-                self.tally.add_rejected(len(records), code or f"HTTP {status}")
+                self.tally.add_rejected(_seqs(records), code or f"HTTP {status}")
                 return []
         elif not isinstance(exc, TRANSIENT_EXCEPTIONS):
-            self.tally.add_rejected(len(records), type(exc).__name__)
+            self.tally.add_rejected(_seqs(records), type(exc).__name__)
             return []
         log.debug("PutRecords failed, retrying %d records: %s", len(records), exc)
         return records
@@ -252,3 +253,7 @@ class KinesisBatchSender:
         # No point sleeping past the last deadline in the batch.
         last_deadline = max(self._deadline(r) for r in pending)
         await self._sleep(min(self.rng.uniform(0, ceiling), max(0.0, last_deadline - self.clock())))
+
+
+def _seqs(records: list[KeyedRecord]) -> list[int]:
+    return [r.record.seq for r in records]

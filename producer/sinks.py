@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from producer.ledger import LedgerWriter
+from streamload.core.ledger import LedgerWriter
 from producer.outcomes import OutcomeTally
 from producer.partition_keys import KeyedRecord
 from producer.schedule import SendSlots
@@ -66,7 +66,7 @@ class LineSink:
     async def send(self, batch: list[KeyedRecord]) -> None:
         if self.max_record_bytes is not None:
             oversize = [r for r in batch if r.size > self.max_record_bytes]
-            self.tally.add_rejected(len(oversize), "oversize")
+            self.tally.add_rejected([r.record.seq for r in oversize], "oversize")
             batch = [r for r in batch if r.size <= self.max_record_bytes]
         if not batch:
             return

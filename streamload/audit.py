@@ -1,35 +1,66 @@
-"""End-of-run loss and duplicate audit: every record the producers generated is looked up
-in the materialized view.
+"""End-of-run loss and duplicate audit, counted in the warehouse.
 
-Loss = produced − found (a record that expired or was rejected in the producer is lost
-too: the report says why). Duplicates = extra copies of produced records in the view
-(Kinesis retries can duplicate; report, don't hide). Unexpected = rows stamped during this
-run that no producer's ledger knows.
+The warehouse counts the run's records per producer (rows, distinct seqs, lowest and highest)
+and lists the gaps between the seqs present; the producers' compact ledgers say what each
+generated and what became of every seq range. Nothing the client handles grows with the
+records: every result is bounded (``audit_sql.MAX_ROWS``) and the counts are exact.
+
+- produced = seqs generated (a producer killed mid-run: also any higher seq found);
+- found = distinct seqs present; lost = produced - found, as ranges, each with its outcome in
+  the producer (acknowledged, expired, rejected, or unknown: in flight when it stopped);
+- duplicates = rows - distinct seqs (Kinesis retries can duplicate: reported, not hidden);
+- unexpected = rows of this run from no known producer, plus rows without a run id that
+  arrived during the run (another writer's).
 """
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
+from streamload.core.audit_sql import (
+    MAX_ROWS,
+    duplicate_examples_sql,
+    missing_ranges_sql,
+    producer_counts_sql,
+    unstamped_sql,
+)
+from streamload.core.histograms import encode_histogram, new_latency_histogram, percentile_ms
+from streamload.core.ledger import ProducerLedger, read_ledger, summary_path_for
+from streamload.core.seqranges import SeqRanges
+from streamload.dataapi.client import DataApiClient, StatementError
+from streamload.loss_reasons import OUTCOME_REASONS, utc_literal
 
-from streamload.dataapi.client import DataApiClient
+__all__ = ["AuditResult", "LedgerSet", "acks_per_second", "add_put_stage", "read_ledgers", "audit_view", "lost_lines"]
 
-__all__ = ["AuditResult", "read_ledgers", "audit_view", "lost_lines"]
+MAX_LISTED_RANGES = 50
 
 
 @dataclass
-class LedgerTotals:
-    event_ids: set[str] = field(default_factory=set)
-    acked_at: list[float] = field(default_factory=list)
-    generated: int = 0
-    sent: int = 0
-    expired: int = 0
-    rejected: int = 0
-    late: int = 0
+class LedgerSet:
+    """The run's ledgers (by producer id) and their summaries; ``missing`` never wrote one."""
+
+    ledgers: dict[str, ProducerLedger] = field(default_factory=dict)
     summaries: list[dict] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def total(self, key: str) -> int:
+        return sum(int(s.get(key, 0)) for s in self.summaries)
+
+
+def read_ledgers(paths: list[Path]) -> LedgerSet:
+
+    out = LedgerSet()
+    for path in paths:
+        ledger = read_ledger(path)
+        if ledger is None:
+            out.missing.append(str(path))
+            continue
+        out.ledgers[ledger.producer_id] = ledger
+        summary_path = summary_path_for(Path(path))
+        if summary_path.exists():
+            out.summaries.append(json.loads(summary_path.read_text()))
+    return out
 
 
 @dataclass
@@ -40,89 +71,149 @@ class AuditResult:
     lost: int
     duplicates: int
     unexpected: int
-    lost_ids: list[str]
-    duplicate_ids: list[str]
+    lost_by_outcome: dict[str, int]
+    lost_ranges: list[dict]
+    duplicate_examples: list[dict]
     producer: dict
-    acked_at: list[float] = field(default_factory=list, repr=False)
+    per_producer: dict[str, dict]
+    result_bytes: int = 0
+    ledgers: LedgerSet = field(default_factory=LedgerSet, repr=False)
+
+    @property
+    def acked_missing(self) -> int:
+        return self.lost_by_outcome.get(OUTCOME_REASONS["acked"], 0)
 
     def to_json(self) -> dict:
         return {
-            "produced": self.produced,
-            "sent": self.sent,
-            "found": self.found,
-            "lost": self.lost,
-            "duplicates": self.duplicates,
-            "unexpected": self.unexpected,
-            "lost_first_20": self.lost_ids[:20],
-            "duplicated_first_20": self.duplicate_ids[:20],
-            "producer": self.producer,
+            "produced": self.produced, "sent": self.sent, "found": self.found, "lost": self.lost,
+            "duplicates": self.duplicates, "unexpected": self.unexpected,
+            "lost_first_20": [_range_text(r) for r in self.lost_ranges[:20]],
+            "duplicated_first_20": [f"{d['producer_id']} seq {d['seq']} x{d['copies']}"
+                                    for d in self.duplicate_examples[:20]],
+            "lost_by_outcome": self.lost_by_outcome, "lost_ranges": self.lost_ranges[:MAX_LISTED_RANGES],
+            "lost_ranges_total": len(self.lost_ranges), "duplicate_examples": self.duplicate_examples,
+            "producer": self.producer, "per_producer": self.per_producer, "result_bytes": self.result_bytes,
         }
 
 
-def read_ledgers(paths: list[Path]) -> LedgerTotals:
-    totals = LedgerTotals()
-    for path in paths:
-        if path.exists():
-            with path.open("rb") as fh:
-                for line in fh:
-                    if line.strip():
-                        rec = orjson.loads(line)
-                        totals.event_ids.add(rec["event_id"])
-                        if rec.get("acked_at"):
-                            totals.acked_at.append(float(rec["acked_at"]))
-        summary_path = path.with_name(path.name + ".summary.json")
-        if summary_path.exists():
-            summary = json.loads(summary_path.read_text())
-            totals.summaries.append(summary)
-            for key in ("generated", "sent", "expired", "rejected", "late"):
-                setattr(totals, key, getattr(totals, key) + int(summary.get(key, 0)))
-    # A producer that died before its summary still left its ledger: count what it sent.
-    totals.generated = max(totals.generated, len(totals.event_ids))
-    totals.sent = max(totals.sent, len(totals.event_ids))
-    return totals
+def _range_text(r: dict) -> str:
+    seqs = f"seq {r['first']}" if r["first"] == r["last"] else f"seqs {r['first']}-{r['last']}"
+    return f"{r['producer_id']} {seqs}"
 
 
-def _decode(value):
-    if isinstance(value, str):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
+def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[Path],
+               run_started_at: float) -> AuditResult:
+    """Audit ``run_id``'s records in ``mv`` against the producers' ledgers."""
+    ledgers = read_ledgers(ledger_paths)
+    fetched = 0
+    counts = client.execute(producer_counts_sql(mv, run_id), "audit")
+    fetched += counts.result_bytes
+    present: dict[str, tuple[int, int, int, int]] = {
+        str(p): (int(copies), int(distinct), int(lo), int(hi)) for p, copies, distinct, lo, hi in counts.rows}
+    gaps = client.execute(missing_ranges_sql(mv, run_id), "audit")
+    fetched += gaps.result_bytes
+    cut = len(gaps.rows) > MAX_ROWS
+    inner: dict[str, SeqRanges] = {}
+    for producer_id, first, last in gaps.rows[:MAX_ROWS]:
+        inner.setdefault(str(producer_id), SeqRanges()).add(int(first), int(last))
+    dupes = client.execute(duplicate_examples_sql(mv, run_id), "audit") if _any_duplicates(present) else None
+    fetched += dupes.result_bytes if dupes else 0
+    try:
+        unstamped = client.execute(unstamped_sql(mv, f"'{utc_literal(run_started_at - 1.0)}'"), "audit")
+        fetched += unstamped.result_bytes
+        unstamped_rows = unstamped.rows
+    except StatementError:  # a view without approximate_arrival_timestamp: only stamped rows count
+        unstamped_rows = []
 
-
-def audit_view(client: DataApiClient, mv: str, ledger_paths: list[Path], run_started_at: float) -> AuditResult:
-    totals = read_ledgers(ledger_paths)
-    result = client.execute(f"SELECT payload.event_id, payload.produced_at FROM {mv}", "audit")
-    copies: Counter[str] = Counter()
-    unexpected = 0
-    for event_id, produced_at in result.rows:
-        event_id, produced_at = _decode(event_id), _decode(produced_at)
-        if event_id in totals.event_ids:
-            copies[event_id] += 1
-        elif isinstance(produced_at, (int, float)) and produced_at >= run_started_at - 1.0:
-            unexpected += 1
-    found = len(copies)
-    lost_ids = sorted(totals.event_ids - copies.keys())
-    duplicate_ids = sorted(e for e, n in copies.items() if n > 1)
+    produced = found = copies_total = unexpected = 0
+    by_outcome: dict[str, int] = {}
+    lost_ranges: list[dict] = []
+    per_producer: dict[str, dict] = {}
+    for producer_id in sorted(set(ledgers.ledgers) | set(present)):
+        ledger = ledgers.ledgers.get(producer_id)
+        copies, distinct, lo, hi = present.get(producer_id, (0, 0, 0, -1))
+        if ledger is None:
+            unexpected += copies  # stamped with this run, but no producer of the run knows it
+            continue
+        generated = max(ledger.generated, hi + 1)
+        missing = _missing(inner.get(producer_id, SeqRanges()), lo, hi, distinct, generated)
+        produced += generated
+        found += distinct
+        copies_total += copies
+        for outcome, ranges in _classify(missing, ledger).items():
+            for first, last in ranges:
+                by_outcome[outcome] = by_outcome.get(outcome, 0) + last - first + 1
+                lost_ranges.append({"producer_id": producer_id, "first": first, "last": last,
+                                    "count": last - first + 1, "reason": outcome})
+        per_producer[producer_id] = {"generated": generated, "found": distinct, "rows": copies,
+                                     "lost": generated - distinct, "acked": ledger.acked.count,
+                                     "ledger_done": ledger.done}
+    lost = produced - found
+    listed = sum(by_outcome.values())
+    if lost > listed or cut:
+        by_outcome["not classified (more missing ranges than the audit lists)"] = max(lost - listed, 0)
+    lost_ranges.sort(key=lambda r: (r["producer_id"], r["first"]))
+    unexpected += int(unstamped_rows[0][0]) if unstamped_rows else 0
     return AuditResult(
-        produced=totals.generated,
-        sent=totals.sent,
-        found=found,
-        lost=totals.generated - found,
-        duplicates=sum(copies[e] - 1 for e in duplicate_ids),
-        unexpected=unexpected,
-        lost_ids=lost_ids,
-        duplicate_ids=duplicate_ids,
-        producer={
-            "generated": totals.generated,
-            "sent": totals.sent,
-            "expired": totals.expired,
-            "rejected": totals.rejected,
-            "late": totals.late,
-        },
-        acked_at=totals.acked_at,
+        produced=produced, sent=ledgers.total("sent") or sum(l.acked.count for l in ledgers.ledgers.values()),
+        found=found, lost=lost, duplicates=copies_total - found, unexpected=unexpected,
+        lost_by_outcome=dict(sorted(by_outcome.items(), key=lambda kv: -kv[1])), lost_ranges=lost_ranges,
+        duplicate_examples=[{"producer_id": str(p), "seq": int(s), "copies": int(n)} for p, s, n in
+                            (dupes.rows if dupes else [])],
+        producer={key: ledgers.total(key) for key in ("generated", "sent", "expired", "rejected", "late")},
+        per_producer=per_producer, result_bytes=fetched, ledgers=ledgers,
     )
+
+
+def acks_per_second(ledgers: LedgerSet, started_at: float) -> list[list[int]]:
+    """``[[second since start, acknowledgements], ...]`` over every producer, gaps as zeros."""
+    merged: dict[int, int] = {}
+    for ledger in ledgers.ledgers.values():
+        for second, count in ledger.acked_per_second.items():
+            offset = second - int(started_at)
+            if offset >= 0:
+                merged[offset] = merged.get(offset, 0) + count
+    return [[s, merged.get(s, 0)] for s in range(max(merged) + 1)] if merged else []
+
+
+def add_put_stage(population: dict, ledgers: LedgerSet) -> None:
+    """The put stage (acked_at - produced_at) of every acknowledged record, from the ledgers."""
+    merged = new_latency_histogram()
+    for ledger in ledgers.ledgers.values():
+        merged.add(ledger.put)
+    if merged.get_total_count():
+        entry = {"count": merged.get_total_count(), "histogram": encode_histogram(merged)}
+        entry.update({f"p{q:g}_ms": percentile_ms(merged, q) for q in (50, 90, 95, 99, 99.9)})
+        population.setdefault("stages", {})["put"] = entry
+
+
+def _any_duplicates(present: dict[str, tuple[int, int, int, int]]) -> bool:
+    return any(copies > distinct for copies, distinct, _lo, _hi in present.values())
+
+
+def _missing(inner: SeqRanges, lo: int, hi: int, distinct: int, generated: int) -> SeqRanges:
+    """The seqs below ``generated`` not in the view: before the lowest, the gaps, after the highest."""
+    missing = SeqRanges(inner)
+    if distinct == 0:
+        missing.add(0, generated - 1)
+        return missing
+    missing.add(0, lo - 1)
+    missing.add(hi + 1, generated - 1)
+    return missing
+
+
+def _classify(missing: SeqRanges, ledger: ProducerLedger) -> dict[str, SeqRanges]:
+    """Split missing seqs by what the producer's ledger says became of them."""
+    out: dict[str, SeqRanges] = {}
+    labelled = [(OUTCOME_REASONS["acked"], ledger.acked), (OUTCOME_REASONS["expired"], ledger.expired)]
+    labelled += [(f"rejected by Kinesis: {reason}", ranges) for reason, ranges in ledger.rejected.items()]
+    labelled.append((OUTCOME_REASONS["unknown"], ledger.unknown))
+    for first, last in missing:
+        for label, ranges in labelled:
+            part = ranges.intersection(first, last)
+            if len(part):
+                out.setdefault(label, SeqRanges()).update(part)
+    return out
 
 
 def lost_lines(audit: dict) -> list[str]:
@@ -130,6 +221,7 @@ def lost_lines(audit: dict) -> list[str]:
     if not audit["lost"]:
         return []
     lines = [f"  LOST {audit['lost']} records, first: {', '.join(audit['lost_first_20'][:5])}"]
-    for reason, count in audit.get("lost_reasons", {}).get("lost_by_reason", {}).items():
+    reasons = audit.get("lost_reasons", {}).get("lost_by_reason") or audit.get("lost_by_outcome", {})
+    for reason, count in reasons.items():
         lines.append(f"    {count} {reason}")
     return lines

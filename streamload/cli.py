@@ -213,7 +213,7 @@ def _plan(args: argparse.Namespace) -> int:
         run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
         started_at=time.time(),
         config=plan_config(cfg),
-        ledger_paths=[str(args.ledger_dir / f"ledger-{pid}.jsonl") for pid in ids],
+        ledger_paths=[str(args.ledger_dir / f"ledger-{pid}.json") for pid in ids],
         probe_out=str(args.ledger_dir / "probe.json"),
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)

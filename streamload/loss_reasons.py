@@ -27,15 +27,23 @@ import logging
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
 from streamload.dataapi.client import DataApiClient, StatementError
 
-__all__ = ["PoisonRecord", "explain_losses", "sys_rows", "why_not_json", "utc_literal"]
+if TYPE_CHECKING:
+    from streamload.audit import AuditResult
+
+# What the producer's ledger says became of a missing record (the audit's first split).
+OUTCOME_REASONS = {
+    "acked": "acknowledged by Kinesis but not in the view",
+    "expired": "expired in the producer before Kinesis acknowledged it",
+    "unknown": "unknown outcome: in flight when the producer stopped",
+}
+
+__all__ = ["OUTCOME_REASONS", "PoisonRecord", "explain_losses", "sys_rows", "why_not_json", "utc_literal"]
 
 log = logging.getLogger(__name__)
 
@@ -121,35 +129,6 @@ def _seq(value: Any) -> int | None:
         return int(str(value).strip())
     except (TypeError, ValueError):
         return None
-
-
-def _lost_positions(ledger_paths: list[Path], lost_ids: set[str]) -> dict[str, tuple[str, int]]:
-    positions: dict[str, tuple[str, int]] = {}
-    for path in ledger_paths:
-        if not path.exists():
-            continue
-        with path.open("rb") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                rec = orjson.loads(line)
-                if rec["event_id"] in lost_ids and (seq := _seq(rec.get("sequence_number"))) is not None:
-                    positions[rec["event_id"]] = (rec.get("shard_id", ""), seq)
-    return positions
-
-
-def _producer_reasons(ledger_paths: list[Path]) -> Counter:
-    reasons: Counter = Counter()
-    for path in ledger_paths:
-        summary_path = path.with_name(path.name + ".summary.json")
-        if not summary_path.exists():
-            continue
-        summary = json.loads(summary_path.read_text())
-        if summary.get("expired"):
-            reasons["expired in the producer before Kinesis acknowledged it"] += int(summary["expired"])
-        for code, count in (summary.get("rejected_reasons") or {}).items():
-            reasons[f"rejected by Kinesis: {code}"] += int(count)
-    return reasons
 
 
 class _StreamReader:
@@ -242,52 +221,101 @@ def _last_refresh_failure(client: DataApiClient, mv: str, since: float) -> str |
     return status if "fail" in status.lower() else None
 
 
-def explain_losses(client: DataApiClient, kinesis, stream: str, mv: str, ledger_paths: list[Path],
-                   lost_ids: set[str], run_started_at: float) -> dict:
-    """``{"lost_by_reason", "lost_examples", "poison_records", "scan_errors"}`` for the report."""
-    by_reason: Counter = _producer_reasons(ledger_paths)
+def explain_losses(client: DataApiClient, kinesis, stream: str, mv: str, audit: "AuditResult",
+                   run_started_at: float) -> dict:
+    """``{"lost_by_reason", "lost_examples", "poison_records", "scan_errors"}`` for the report.
+
+    Records the producer never got acknowledged keep the outcome the audit found in its ledger.
+    Acknowledged records missing from the view are explained per shard, from bounded reads:
+    scan errors at positions inside the run's acknowledged range of the shard, a failing
+    refresh (and the poison record behind it), the view's checkpoint against the last
+    acknowledged position, and the stream's trim horizon against the first."""
+    by_reason: Counter = Counter({k: v for k, v in audit.lost_by_outcome.items() if k != OUTCOME_REASONS["acked"]})
     examples: dict[str, list[str]] = defaultdict(list)
-    poison: list[PoisonRecord] = []
+    for r in audit.lost_ranges:
+        if r["reason"] != OUTCOME_REASONS["acked"] and len(examples[r["reason"]]) < 5:
+            examples[r["reason"]].append(_range_label(r))
     out: dict[str, Any] = {"lost_by_reason": {}, "lost_examples": {}, "poison_records": [], "scan_errors": 0}
+    poison: list[PoisonRecord] = []
+    remaining = audit.acked_missing
     try:
+        shards = _acked_positions(audit)
         scan_errors = _scan_errors(client, stream, run_started_at)
         out["scan_errors"] = len(scan_errors)
-        positions = _lost_positions(ledger_paths, lost_ids) if lost_ids else {}
-        if positions:
+        if remaining:
+            for reason, count in _scan_errors_in_run(scan_errors, shards).items():
+                taken = min(count, remaining)
+                by_reason[f"scan error: {reason}"] += taken
+                remaining -= taken
+        if remaining:
+            reader = _StreamReader(kinesis, stream, time.monotonic() + DIAGNOSE_BUDGET_S)
             checkpoints = _checkpoints(client, mv, run_started_at)
             failing = _last_refresh_failure(client, mv, run_started_at)
-            reader = _StreamReader(kinesis, stream, time.monotonic() + DIAGNOSE_BUDGET_S)
             if failing:
-                # One REFRESH reads every shard in one transaction: poison on any shard
-                # stops them all.
+                # One REFRESH reads every shard in one transaction: poison on any shard stops them all.
                 found = (reader.first_poison(shard, checkpoints.get(shard)) for shard in reader.shard_ids())
                 poison = [p for p in found if p is not None]
-            for event_id, (shard, seq) in sorted(positions.items(), key=lambda item: item[1]):
-                reason = _reason(shard, seq, scan_errors, checkpoints.get(shard), failing, reader, poison)
-                by_reason[reason] += 1
-                if len(examples[reason]) < 5:
-                    examples[reason].append(event_id)
+            reason = _shard_reason(shards, checkpoints, failing, reader, poison)
+            by_reason[reason] += remaining
+            remaining = 0
     except (StatementError, ClientError, BotoCoreError) as exc:
         out["error"] = f"could not explain every loss: {str(exc).splitlines()[0]}"
+    if remaining:
+        by_reason[OUTCOME_REASONS["acked"]] += remaining
+    acked_examples = [_range_label(r) for r in audit.lost_ranges if r["reason"] == OUTCOME_REASONS["acked"]][:5]
+    for reason in by_reason:
+        if reason not in examples and acked_examples:
+            examples[reason] = acked_examples
     out["lost_by_reason"] = dict(by_reason.most_common())
-    out["lost_examples"] = dict(examples)
+    out["lost_examples"] = {k: v for k, v in examples.items() if k in by_reason}
     out["poison_records"] = [p.to_json() for p in poison]
     return out
 
 
-def _reason(shard: str, seq: int, scan_errors: dict, checkpoint: int | None, failing: str | None,
-            reader: _StreamReader, poison: list[PoisonRecord]) -> str:
-    if (shard, seq) in scan_errors:
-        return f"scan error: {scan_errors[(shard, seq)]}"
-    if checkpoint is not None and seq <= checkpoint:
-        return "read by a refresh but not in the view (filtered out by its WHERE clause?)"
-    horizon = reader.horizon(shard)
-    if horizon is None or seq < horizon:
-        return "expired from the stream before a refresh read it"
+def _range_label(r: dict) -> str:
+    return f"{r['producer_id']} seq {r['first']}" + (f"-{r['last']}" if r["last"] != r["first"] else "")
+
+
+def _acked_positions(audit: "AuditResult") -> dict[str, tuple[int, int]]:
+    """Per shard, the first and last sequence numbers the run's producers were acknowledged."""
+    shards: dict[str, tuple[int, int]] = {}
+    for ledger in audit.ledgers.ledgers.values():
+        for shard, known in ledger.shards.items():
+            first, last = _seq(known.get("first")), _seq(known.get("last"))
+            if first is None or last is None:
+                continue
+            if shard in shards:
+                first, last = min(first, shards[shard][0]), max(last, shards[shard][1])
+            shards[shard] = (first, last)
+    return shards
+
+
+def _scan_errors_in_run(scan_errors: dict[tuple[str, int], str], shards: dict[str, tuple[int, int]]) -> Counter:
+    reasons: Counter = Counter()
+    for (shard, position), reason in scan_errors.items():
+        span = shards.get(shard)
+        if span is not None and span[0] <= position <= span[1]:
+            reasons[reason] += 1
+    return reasons
+
+
+def _shard_reason(shards: dict[str, tuple[int, int]], checkpoints: dict[str, int], failing: str | None,
+                  reader: "_StreamReader", poison: list[PoisonRecord]) -> str:
+    """Why acknowledged records are missing, from the state of the shards they were written to."""
     if failing and poison:
         first = poison[0]
         return (f"blocked behind poison record {first.shard_id}/{first.sequence_number} "
                 f"({first.reason}): every refresh fails on it")
     if failing:
         return f"not ingested: the refresh is failing ({failing})"
-    return "not ingested yet (the last refresh had not reached it)"
+    reasons = set()
+    for shard, (first, last) in shards.items():
+        checkpoint = checkpoints.get(shard)
+        horizon = reader.horizon(shard)
+        if (horizon is None or first < horizon) and (checkpoint is None or checkpoint < first):
+            reasons.add("expired from the stream before a refresh read it")
+        elif checkpoint is None or checkpoint < last:
+            reasons.add("not ingested yet (the last refresh had not reached it)")
+    if not reasons:
+        return "read by a refresh but not in the view (filtered out by its WHERE clause?)"
+    return " or ".join(sorted(reasons))

@@ -1,7 +1,8 @@
 """Set up the pipeline under test: the stream, the external schema and the streaming MV.
 
-The SQL is the AWS tutorial's, verbatim, so the local stack is exercised with exactly
-what users run against Redshift.
+The SQL is the AWS tutorial's, with one column more in the view: ``refresh_time`` (a column
+every Kinesis streaming source has), so the audit can count every record's refresh lag in
+SQL and the probe can tell which rows became visible since its last look.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def materialized_view_sql(cfg: StreamloadConfig) -> str:
     r = cfg.redshift
     return (
         f"CREATE MATERIALIZED VIEW {r.materialized_view} AUTO REFRESH YES AS\n"
-        f"  SELECT approximate_arrival_timestamp, JSON_PARSE(kinesis_data) AS payload\n"
+        f"  SELECT approximate_arrival_timestamp, refresh_time, JSON_PARSE(kinesis_data) AS payload\n"
         f'  FROM {r.external_schema}."{cfg.stream.name}";'
     )
 

@@ -68,7 +68,7 @@ def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, 
         rounds += 1
         if refresh:
             client.execute(f"REFRESH MATERIALIZED VIEW {mv}", "refresh")
-        audit: AuditResult = audit_view(client, mv, ledgers, plan.started_at)
+        audit: AuditResult = audit_view(client, mv, plan.run_id, ledgers, plan.started_at)
         if audit.lost == 0 or time.monotonic() >= deadline:
             break
         time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
@@ -81,8 +81,8 @@ def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, 
         "missing_ledgers": missing,
         "audit": audit.to_json(),
     }
-    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, ledgers,
-                                                     set(audit.lost_ids), plan.started_at)
+    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
+                                                     plan.started_at)
     wanted = [t for t in cfg.verdict.thresholds if parse_threshold(t).metric in AUDIT_METRICS]
     report["thresholds"] = [r.to_json() for r in evaluate(report, wanted)]
     report["thresholds_not_judged"] = [t for t in cfg.verdict.thresholds if t not in wanted]

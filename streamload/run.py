@@ -16,7 +16,7 @@ from pathlib import Path
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from producer.processes import child_ids, per_process_path
-from streamload.audit import audit_view, lost_lines
+from streamload.audit import acks_per_second, add_put_stage, audit_view, lost_lines
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
@@ -25,6 +25,7 @@ from streamload.junit import write_junit
 from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
+from streamload.population_latency import population_latency
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
 from streamload.core.runplan import RUN_FILE_ENV, RunPlan
@@ -106,7 +107,7 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     setup_client = setup_pipeline(cfg)
     started_at = time.time()
-    ledger = out_dir / f"ledger-{cfg.producer.producer_id}.jsonl"
+    ledger = out_dir / f"ledger-{cfg.producer.producer_id}.json"
     ledgers = _ledger_paths(cfg, ledger)
     for path in {ledger, *ledgers}:
         for stale in (path, path.with_name(path.name + ".summary.json")):
@@ -133,15 +134,19 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
         if locust_rc not in (0, None):
             log.error("locust exited %s: %s", locust_rc, locust.tail(3))
     observer.stop()
-    audit = audit_view(setup_client, cfg.redshift.materialized_view, ledgers, started_at)
+    mv = cfg.redshift.materialized_view
+    audit = audit_view(setup_client, mv, run_id, ledgers, started_at)
     probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
     report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
     report["latency_histograms"] = histograms
+    report["e2e_population"] = population_latency(setup_client, mv, run_id)
+    add_put_stage(report["e2e_population"], audit.ledgers)
+    report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
     report["statement_latency_ms"] = percentiles
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
     report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, ledgers, csv_prefix, started_at)
-    report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name,
-                                                     cfg.redshift.materialized_view, ledgers, set(audit.lost_ids), started_at)
+    report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name, mv, audit,
+                                                     started_at)
     persona_problems = (apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
                         if cfg.personas.enabled else [])
     exit_code = judge(report, cfg, out_dir)
@@ -154,7 +159,7 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     report["final_metrics"] = publish_final_counts(report, cfg.load.metrics_port, cfg.load.final_scrape_timeout_s,
                                                    out_dir, cfg.stream.name)
     report_path = write_report(report, out_dir)
-    write_html_report(report, out_dir / "report.html", audit.acked_at)
+    write_html_report(report, out_dir / "report.html")
     return RunOutcome(report, exit_code, report_path)
 
 

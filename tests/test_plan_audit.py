@@ -14,6 +14,7 @@ import pytest
 
 from emulator.stack import LocalStack
 from streamload.core.config import load_config
+from streamload.core.ledger import read_ledger
 from streamload.pipeline import setup_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +58,9 @@ def _planned_run(stack, tmp_path: Path, stream: str, producers_planned: int, pro
     assert made.returncode == 0, made.stderr
     producers = [subprocess.Popen(
         [sys.executable, "-m", "producer", "--stream", stream, "--endpoint-url", stack.kinesis_url, "--rate", "150",
-         "--duration", "1", "--producer-id", f"pod-{i}", "--ledger", str(ledger_dir / f"ledger-pod-{i}.jsonl"),
-         "--metrics-port", "0"], cwd=ROOT, env=_env(stack), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         "--duration", "1", "--producer-id", f"pod-{i}", "--ledger", str(ledger_dir / f"ledger-pod-{i}.json"),
+         "--metrics-port", "0"], cwd=ROOT, env={**_env(stack), "STREAMLOAD_RUN_FILE": str(plan)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for i in range(producers_run)]
     for producer in producers:
         assert producer.wait(timeout=120) == 0, producer.stderr.read()
@@ -77,18 +79,19 @@ def test_audit_finds_every_record_of_every_planned_producer_and_fails_naming_a_l
     assert report["thresholds_not_judged"] == ["e2e_p99 < 30s"]
     assert "produced=300" in result.stdout and "VERDICT pass" in result.stdout
 
-    # A record the ledger says was acknowledged but that never reached the stream.
-    ledger = plan.with_name("ledger-pod-1.jsonl")
-    ghost = {**orjson.loads(ledger.read_bytes().splitlines()[0]), "event_id": "ghost-0001", "seq": 10**6}
-    with ledger.open("ab") as fh:
-        fh.write(orjson.dumps(ghost) + b"\n")
+    # A record the ledger says was acknowledged but that never reached the stream: seq 150 of pod-1.
+    ledger_path = plan.with_name("ledger-pod-1.json")
+    ledger = read_ledger(ledger_path)
+    ledger.generated += 1
+    ledger.acked.add(150)
+    ledger_path.write_bytes(orjson.dumps(ledger.to_json()))
     result = _streamload(stack, "audit", "--plan", str(plan), "--drain-timeout", "0", "--output",
                          str(tmp_path / "second.json"))
     assert result.returncode == 1, result.stdout + result.stderr
     report = json.loads((tmp_path / "second.json").read_text())
-    assert report["audit"]["lost"] == 1 and report["audit"]["lost_first_20"] == ["ghost-0001"]
+    assert report["audit"]["lost"] == 1 and report["audit"]["lost_first_20"] == ["pod-1 seq 150"]
     assert sum(report["audit"]["lost_reasons"]["lost_by_reason"].values()) == 1
-    assert "LOST 1 records, first: ghost-0001" in result.stdout and "VERDICT FAIL" in result.stdout
+    assert "LOST 1 records, first: pod-1 seq 150" in result.stdout and "VERDICT FAIL" in result.stdout
 
 
 @pytest.mark.slow
@@ -96,7 +99,7 @@ def test_audit_fails_naming_the_ledger_of_a_planned_producer_that_never_ran(stac
     plan = _planned_run(stack, tmp_path, "audit-missing", producers_planned=3, producers_run=2)
     result = _streamload(stack, "audit", "--plan", str(plan), "--drain-timeout", "60")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"no ledger from a planned producer: {plan.with_name('ledger-pod-2.jsonl')}" in result.stdout
+    assert f"no ledger from a planned producer: {plan.with_name('ledger-pod-2.json')}" in result.stdout
     report = json.loads(plan.with_name("audit.json").read_text())
     assert report["audit"]["found"] == report["audit"]["produced"] == 300 and report["audit"]["lost"] == 0
 

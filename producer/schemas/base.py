@@ -1,7 +1,8 @@
 """What every record generator shares: the envelope, the seed, the partition-key field.
 
-The envelope (``event_id``, ``producer_id``, ``seq``, ``produced_at``) leads every record
-because the audit and the latency probe find records by it; ``event_id`` is
+The envelope (``event_id``, ``run_id``, ``producer_id``, ``seq``, ``produced_at``) leads every
+record because the audit and the latency probe find records by it: the audit counts them in
+SQL per ``run_id`` and ``producer_id`` (``seq`` is gap-free over what a producer generated); ``event_id`` is
 ``{producer_id}-{run_id}-{seq}`` so it stays unique when a run reuses a producer id and
 seed. ``produced_at`` is the scheduler's *intended* send time (no coordinated omission).
 
@@ -19,7 +20,7 @@ import orjson
 
 __all__ = ["ENVELOPE_FIELDS", "GeneratedRecord", "RecordGenerator", "SchemaError", "iso_utc", "value_at"]
 
-ENVELOPE_FIELDS = ("event_id", "producer_id", "seq", "produced_at")
+ENVELOPE_FIELDS = ("event_id", "run_id", "producer_id", "seq", "produced_at")
 
 
 class SchemaError(ValueError):
@@ -128,7 +129,7 @@ class RecordGenerator:
         if clash is not None:
             raise SchemaError(f"{clash}: schema {self.schema!r} sets an envelope field; "
                               f"{', '.join(ENVELOPE_FIELDS)} are reserved")
-        return {"event_id": f"{self._event_prefix}{seq}", "producer_id": self.producer_id,
+        return {"event_id": f"{self._event_prefix}{seq}", "run_id": self.run_id, "producer_id": self.producer_id,
                 "seq": seq, "produced_at": produced_at, **body}
 
     def generate(self, seq: int, produced_at: float) -> GeneratedRecord:

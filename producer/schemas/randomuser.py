@@ -25,7 +25,7 @@ __all__ = ["RandomUserRecords"]
 _FAST_KEYS = {"login.uuid": b'"login":{"uuid":"', "login.username": b'"username":"', "email": b'"email":"',
               "nat": None, "event_id": None, "producer_id": None, "seq": None}
 FIELD_PATHS = frozenset((
-    "event_id", "producer_id", "seq", "produced_at", "gender", "name", "name.title", "name.first",
+    "event_id", "run_id", "producer_id", "seq", "produced_at", "gender", "name", "name.title", "name.first",
     "name.last", "location", "location.street", "location.street.number", "location.street.name",
     "location.city", "location.state", "location.country", "location.postcode", "location.coordinates",
     "location.coordinates.latitude", "location.coordinates.longitude", "location.timezone",
@@ -51,7 +51,8 @@ class RandomUserRecords(RecordGenerator):
         self._getrandbits = self.rng.getrandbits
         # JSON-escaped, open-ended: the sequence number and closing quote follow per record.
         self._envelope_start = b'{"event_id":' + orjson.dumps(self._event_prefix)[:-1]
-        self._envelope_middle = f'","producer_id":{orjson.dumps(producer_id).decode()},"seq":'.encode()
+        self._envelope_middle = (f'","run_id":{orjson.dumps(self.run_id).decode()},'
+                                 f'"producer_id":{orjson.dumps(producer_id).decode()},"seq":').encode()
         self._fast_key = self.key_field if self.key_field in _FAST_KEYS else None
         if self.key_field and self.key_field not in FIELD_PATHS:
             raise SchemaError(f"{self.key_field}: key field is not a field of randomuser records; "

@@ -35,7 +35,7 @@ PRODUCTS: tuple[tuple[str, str, int], ...] = (
     ("External SSD 1TB", "Storage", 10_999), ("NAS 4-Bay", "Storage", 54_900),
     ("Office Suite Licence", "Software", 9_999), ("Cloud Backup 1y", "Software", 5_999),
 )
-FIELD_PATHS = frozenset(("event_id", "producer_id", "seq", "produced_at", "region", "country", "product",
+FIELD_PATHS = frozenset(("event_id", "run_id", "producer_id", "seq", "produced_at", "region", "country", "product",
                          "category", "quantity", "unit_price", "amount", "sold_at"))
 _REGION_NAMES = tuple(REGIONS)
 _QUANTITIES = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6, 8, 10, 12, 20)  # most orders are small

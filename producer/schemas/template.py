@@ -349,7 +349,7 @@ class TemplateRecords(RecordGenerator):
         else:
             compiled = compile_template(template, self.key_field)
         self._program, self._key_kind, self._key_const = compiled
-        self._producer_json = orjson.dumps(producer_id).decode()
+        self._ids_json = orjson.dumps(self.run_id).decode() + ',"producer_id":' + orjson.dumps(producer_id).decode()
         self._event_json = orjson.dumps(self._event_prefix).decode()[:-1]  # JSON-escaped, open-ended
 
     def record(self, seq: int, produced_at: float) -> dict:
@@ -357,7 +357,7 @@ class TemplateRecords(RecordGenerator):
 
     def generate(self, seq: int, produced_at: float) -> GeneratedRecord:
         event_id = f"{self._event_prefix}{seq}"
-        out = [f'{{"event_id":{self._event_json}{seq}","producer_id":{self._producer_json},"seq":{seq},'
+        out = [f'{{"event_id":{self._event_json}{seq}","run_id":{self._ids_json},"seq":{seq},'
                f'"produced_at":{orjson.dumps(produced_at).decode()},']
         key = None
         random = self.rng.random

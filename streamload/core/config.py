@@ -138,6 +138,10 @@ class LoadConfig(_Section):
     # Rows can reach the view out of arrival order (shards are read one after another);
     # the probe re-reads this much history behind the newest arrival it has seen.
     probe_slack_s: float = Field(10.0, ge=0)
+    # The canary probe samples at most this many newly visible records per tick, whatever the rate.
+    probe_sample_per_tick: int = Field(50, ge=1, le=10_000)
+    # Once the producers are done: how often the probe asks the warehouse how many records arrived.
+    probe_count_interval_s: float = Field(2.0, gt=0)
     drain_timeout_s: float = Field(60.0, ge=0)
     poll_interval_s: float = Field(0.02, gt=0)
     statement_timeout_s: float = Field(60.0, gt=0)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import boto3
+import orjson
 from botocore.config import Config as BotoConfig
 
 from streamload.dataapi import metrics
@@ -72,6 +73,8 @@ class StatementResult:
     finished_at: float = 0.0
     # Phase -> seconds (submit, queue, execution, fetch, wait, statement).
     timings: dict[str, float] = field(default_factory=dict)
+    # Size of the result pages' Records as JSON: what the statement moved to the client.
+    result_bytes: int = 0
     # Upper bound on how late this statement's finish was noticed (seconds).
     poll_error_s: float = 0.0
 
@@ -238,11 +241,20 @@ class DataApiClient:
             page = self._client.get_statement_result(**kwargs)
             if not result.columns:
                 result.columns = [c.get("label") or c.get("name", "") for c in page.get("ColumnMetadata", [])]
-            result.rows.extend([field_value(c) for c in rec] for rec in page.get("Records", []))
+            records = page.get("Records", [])
+            result.result_bytes += len(orjson.dumps(records, default=_blob_text))
+            result.rows.extend([field_value(c) for c in rec] for rec in records)
             token = page.get("NextToken")
             if not token:
                 return
             kwargs["NextToken"] = token
+
+
+def _blob_text(value: Any) -> str:
+    """blobValue arrives as bytes; it travelled base64-encoded (4 characters per 3 bytes)."""
+    if isinstance(value, (bytes, bytearray)):
+        return "x" * (4 * ((len(value) + 2) // 3))
+    return str(value)
 
 
 class _WaitFailed(Exception):

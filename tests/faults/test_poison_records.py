@@ -19,8 +19,9 @@ import pytest
 from conftest import LOCAL, rows, run_sql
 
 from streamload.dataapi.client import DataApiClient, make_boto3_client
-from producer.ledger import LedgerWriter
+from streamload.core.ledger import LedgerWriter
 from streamload.core.config import RedshiftConfig, TargetConfig
+from streamload.audit import audit_view
 from streamload.loss_reasons import explain_losses, why_not_json
 
 POISON = {
@@ -90,28 +91,33 @@ def test_loss_reasons_name_the_poison_record_and_the_scan_error_when_records_are
         redshift, kinesis, database, stream, data_api_url, kinesis_url, tmp_path):
     started = time.time()
     _setup(redshift, database, stream)
-    ledger_path = tmp_path / "ledger-p0.jsonl"
-    acked = []
+    ledger_path = tmp_path / "ledger-p0.json"
+    ledger = LedgerWriter(ledger_path, "p0", "r1")
 
-    def produce(event_id: str, data: bytes) -> None:
-        result = kinesis.put_record(StreamName=stream, Data=data, PartitionKey=event_id)
-        acked.append((event_id, "p0", len(acked), result["ShardId"], result["SequenceNumber"], time.time(), time.time()))
+    def produce(seq: int, data: dict) -> None:
+        body = json.dumps({"event_id": f"p0-r1-{seq}", "run_id": "r1", "producer_id": "p0", "seq": seq,
+                           "produced_at": time.time(), **data}).encode()
+        result = kinesis.put_record(StreamName=stream, Data=body, PartitionKey=str(seq))
+        ledger.generated(seq + 1)
+        ledger.append([(f"p0-r1-{seq}", "p0", seq, result["ShardId"], result["SequenceNumber"], time.time(),
+                        time.time())])
 
-    produce("e1", _good(1))
-    produce("big", json.dumps({"event_id": "big", "pad": "x" * 1_030_000}).encode())
+    produce(0, {"n": 0})
+    produce(1, {"pad": "x" * 1_030_000})  # fits Kinesis's 1 MiB, not VARBYTE: a scan error
     assert run_sql(redshift, "REFRESH MATERIALIZED VIEW events", database)["Status"] == "FINISHED"
     poison_seq = _put(kinesis, stream, b"<html>not json</html>")  # someone else's writer
-    produce("e2", _good(2))
-    produce("e3", _good(3))
+    produce(2, {"n": 2})
+    produce(3, {"n": 3})
     assert run_sql(redshift, "REFRESH MATERIALIZED VIEW events", database)["Status"] == "FAILED"
-    with LedgerWriter(ledger_path) as ledger:
-        ledger.append(acked)
+    ledger.close()
 
     target = TargetConfig(redshift_data_endpoint_url=data_api_url, kinesis_endpoint_url=kinesis_url,
                           access_key_id=LOCAL["aws_access_key_id"], secret_access_key=LOCAL["aws_secret_access_key"])
     client = DataApiClient(make_boto3_client(target), RedshiftConfig(database=database, workgroup_name="local"))
     kinesis_client = boto3.client("kinesis", endpoint_url=kinesis_url, **LOCAL)
-    explained = explain_losses(client, kinesis_client, stream, "events", [ledger_path], {"big", "e2", "e3"}, started)
+    audit = audit_view(client, "events", "r1", [ledger_path], started)
+    assert (audit.produced, audit.found, audit.lost) == (4, 1, 3)
+    explained = explain_losses(client, kinesis_client, stream, "events", audit, started)
 
     assert "error" not in explained, explained["error"]
     assert explained["scan_errors"] == 1
@@ -119,7 +125,7 @@ def test_loss_reasons_name_the_poison_record_and_the_scan_error_when_records_are
     scan = [r for r in reasons if r.startswith("scan error:")]
     assert len(scan) == 1 and reasons[scan[0]] == 1 and "1024000" in scan[0]
     blocked = f"blocked behind poison record shardId-000000000000/{poison_seq} (not JSON: Expecting value at offset 0): every refresh fails on it"
-    assert reasons[blocked] == 2 and explained["lost_examples"][blocked] == ["e2", "e3"]
+    assert reasons[blocked] == 2 and explained["lost_examples"][blocked] == ["p0 seq 1-3"]
     assert explained["poison_records"] == [{"shard_id": "shardId-000000000000", "sequence_number": poison_seq,
                                             "bytes": 21, "reason": "not JSON: Expecting value at offset 0"}]
 

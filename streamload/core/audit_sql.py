@@ -1,0 +1,90 @@
+"""The SQL of the end-of-run audit: every statement counts, groups or buckets in the warehouse
+and returns a bounded result, whatever the number of records (Redshift and the local stack run
+the same text).
+
+Records are found by their envelope: ``payload.run_id``, ``payload.producer_id`` and
+``payload.seq`` (gap-free per producer over what it generated). SUPER values are cast before
+they are compared or counted (``::varchar``, ``::bigint``, ``::float8``), as Redshift needs.
+Latencies are differences of timestamps in microseconds (``DATEDIFF``), because Redshift's
+``EXTRACT(EPOCH FROM timestamp)`` drops the fraction of a second.
+"""
+from __future__ import annotations
+
+from streamload.core.histograms import log_bucket_sql
+
+__all__ = ["MAX_ROWS", "sql_literal", "run_filter", "producer_counts_sql", "missing_ranges_sql",
+           "duplicate_examples_sql", "unstamped_sql", "population_latency_sql", "found_per_producer_sql"]
+
+# Every audit result is bounded by this many rows (the Data API refuses results over 500 MB).
+MAX_ROWS = 10_000
+DUPLICATE_EXAMPLES = 20
+
+_PRODUCER = "payload.producer_id::varchar"
+_SEQ = "payload.seq::bigint"
+_PRODUCED_TS = "(TIMESTAMP 'epoch' + payload.produced_at::float8 * INTERVAL '1 second')"
+
+
+def sql_literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def run_filter(run_id: str) -> str:
+    return f"payload.run_id::varchar = {sql_literal(run_id)}"
+
+
+def producer_counts_sql(mv: str, run_id: str) -> str:
+    """Per producer of the run: rows, distinct seqs, lowest and highest seq."""
+    return (f"SELECT {_PRODUCER} AS producer_id, COUNT(*) AS copies, COUNT(DISTINCT {_SEQ}) AS distinct_seqs, "
+            f"MIN({_SEQ}) AS min_seq, MAX({_SEQ}) AS max_seq FROM {mv} WHERE {run_filter(run_id)} "
+            f"GROUP BY 1 ORDER BY 1 LIMIT {MAX_ROWS}")
+
+
+def found_per_producer_sql(mv: str, run_id: str) -> str:
+    """Per producer of the run: distinct seqs in the view (the probe's completion check)."""
+    return (f"SELECT {_PRODUCER} AS producer_id, COUNT(DISTINCT {_SEQ}) AS found FROM {mv} "
+            f"WHERE {run_filter(run_id)} GROUP BY 1 ORDER BY 1 LIMIT {MAX_ROWS}")
+
+
+def missing_ranges_sql(mv: str, run_id: str) -> str:
+    """Gaps between the seqs present, per producer: ``(producer_id, first_missing, last_missing)``,
+    in order; one row more than ``MAX_ROWS`` says the list was cut."""
+    seqs = (f"SELECT DISTINCT {_PRODUCER} AS producer_id, {_SEQ} AS seq FROM {mv} "
+            f"WHERE {run_filter(run_id)}")
+    ordered = (f"SELECT producer_id, seq, LAG(seq) OVER (PARTITION BY producer_id ORDER BY seq) AS prev_seq "
+               f"FROM ({seqs}) AS present")
+    return (f"SELECT producer_id, prev_seq + 1 AS first_missing, seq - 1 AS last_missing FROM ({ordered}) AS gaps "
+            f"WHERE seq > prev_seq + 1 ORDER BY producer_id, first_missing LIMIT {MAX_ROWS + 1}")
+
+
+def duplicate_examples_sql(mv: str, run_id: str) -> str:
+    """A few records present more than once: ``(producer_id, seq, copies)``."""
+    return (f"SELECT {_PRODUCER} AS producer_id, {_SEQ} AS seq, COUNT(*) AS copies FROM {mv} "
+            f"WHERE {run_filter(run_id)} GROUP BY 1, 2 HAVING COUNT(*) > 1 ORDER BY 1, 2 "
+            f"LIMIT {DUPLICATE_EXAMPLES}")
+
+
+def unstamped_sql(mv: str, since_literal: str) -> str:
+    """Rows without a run id that arrived since the run started (another writer's records)."""
+    return (f"SELECT COUNT(*) AS unstamped FROM {mv} WHERE payload.run_id IS NULL "
+            f"AND approximate_arrival_timestamp >= {since_literal}")
+
+
+def population_latency_sql(mv: str, run_id: str, with_refresh_time: bool = True) -> str:
+    """Log-linear bucket counts of every record's stages: ``(stage, bucket, records)``.
+
+    ``arrival`` = approximate_arrival_timestamp - produced_at; with the view's ``refresh_time``
+    also ``refresh_lag`` = refresh_time - arrival and ``ingest`` = refresh_time - produced_at.
+    At most a few thousand rows per stage (``streamload.core.histograms``)."""
+    def seconds(start: str, end: str) -> str:
+        return f"DATEDIFF(microsecond, {start}, {end}) / 1000000.0"
+
+    columns = [f"{seconds(_PRODUCED_TS, 'approximate_arrival_timestamp')} AS arrival"]
+    stages = ["arrival"]
+    if with_refresh_time:
+        columns += [f"{seconds('approximate_arrival_timestamp', 'refresh_time')} AS refresh_lag",
+                    f"{seconds(_PRODUCED_TS, 'refresh_time')} AS ingest"]
+        stages += ["refresh_lag", "ingest"]
+    stamped = f"SELECT {', '.join(columns)} FROM {mv} WHERE {run_filter(run_id)}"
+    parts = [f"SELECT '{stage}' AS stage, {log_bucket_sql(stage)} AS bucket, COUNT(*) AS records "
+             f"FROM stamped GROUP BY 2" for stage in stages]
+    return f"WITH stamped AS ({stamped}) " + " UNION ALL ".join(parts)
