@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=_duration, default=30.0, help="how long to produce: 30, 90s, 2m (default 30s)")
     p.add_argument("--total", type=int, help="stop after this many records (or the duration, if first)")
     p.add_argument("--producer-id", default="p0", help="stamped in every record; unique per process")
+    p.add_argument("--run-id", help="stamped in every record, for the audit (default: the run file's, "
+                                   "named by STREAMLOAD_RUN_FILE, else random)")
     p.add_argument("--seed", type=int, help="generator seed (default random)")
     p.add_argument("--schema", default="randomuser",
                    help="randomuser (default) | sales | PATH.json/.yaml template | a plug-in's name")
@@ -94,7 +96,7 @@ def _options(args: argparse.Namespace) -> ProducerOptions:
         shard_limit=args.shard_limit, sink=args.sink, share=args.share,
         batch_max_records=args.batch_max_records, record_ttl_s=args.record_ttl,
         max_in_flight=args.max_in_flight, ledger_path=args.ledger,
-        metrics_port=args.metrics_port)
+        metrics_port=args.metrics_port, run_id=args.run_id)
 
 
 def _usage_error(message: object) -> int:

@@ -33,6 +33,7 @@ import contextlib
 import ctypes
 import json
 import re
+import secrets
 import signal
 import sys
 import time
@@ -43,6 +44,7 @@ from streamload.core.ledger import summary_path_for, write_summary
 from producer.outcomes import OutcomeTally
 from producer.progress import ProgressLine
 from producer.result import ProducerResult
+from producer.runner import run_id_from_run_file
 
 __all__ = ["child_ids", "per_process_path", "argv_for", "run_processes", "status_lines", "die_with_parent",
            "merged_exit_code", "wait_for_go"]
@@ -219,11 +221,13 @@ def run_processes(parser: argparse.ArgumentParser, args: argparse.Namespace, pro
     count = args.processes
     ids = child_ids(args.producer_id, count)
     file_sink = args.sink.startswith("file:")
+    # One run id for every child: the audit counts the run's records by it.
+    run_id = args.run_id or run_id_from_run_file() or secrets.token_hex(4)
     argvs = []
     for k, producer_id in enumerate(ids):
         overrides = {
             "processes": None, "producer_id": producer_id, "share": f"{k}/{count}", "child": True,
-            "progress": None,
+            "progress": None, "run_id": run_id,
             "ledger": per_process_path(args.ledger, producer_id) if args.ledger else None,
             "metrics_port": args.metrics_port + k if args.metrics_port else args.metrics_port,
             "seed": args.seed + k if args.seed is not None else None,
