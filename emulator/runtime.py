@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from .http2 import HTTP2_SERVICE, Http2Connection, Http2Service, ProtocolSniffer
+
 __all__ = ["LOOPBACK", "RunningServer", "serve_app", "serve_until_signalled", "BackgroundServer", "new_event_loop",
            "run"]
 
@@ -52,11 +54,37 @@ class RunningServer:
         await self.runner.cleanup()
 
 
+class _SniffingSite(web.TCPSite):
+    """A TCP site whose connections go to aiohttp (HTTP/1.1) or to HTTP/2 by their first
+    bytes (emulator/http2.py), for applications that store an ``Http2Service``."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, service: Http2Service) -> None:
+        super().__init__(runner, host, port, reuse_address=True)
+        self._service = service
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)  # registers the site with its runner
+        http1, service = self._runner.server, self._service
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: ProtocolSniffer(http1, lambda: Http2Connection(service)),
+            self._host, self._port, backlog=self._backlog, reuse_address=True)
+
+    async def stop(self) -> None:
+        await super().stop()
+        for connection in list(self._service.live):
+            connection.close()
+
+
 async def serve_app(app: web.Application, host: str = LOOPBACK, port: int = 0) -> RunningServer:
-    """Bind ``app`` to ``host:port`` (port 0 picks a free port) and start serving."""
+    """Bind ``app`` to ``host:port`` (port 0 picks a free port) and start serving; an app
+    holding an ``Http2Service`` also takes cleartext HTTP/2 on the same port."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    service = app.get(HTTP2_SERVICE)
+    if service is None:
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+    else:
+        site = _SniffingSite(runner, host, port, service)
     await site.start()
     sock = site._server.sockets[0]  # aiohttp does not expose the bound port otherwise
     return RunningServer(runner=runner, host=host, port=sock.getsockname()[1])

@@ -1,6 +1,7 @@
 """The aiohttp application for the local Kinesis server, and its command line.
 
-``python -m emulator.kinesis --port 0`` serves on loopback and prints
+``python -m emulator.kinesis --port 0`` serves on loopback (HTTP/1.1 and cleartext HTTP/2
+with prior knowledge, on the same port) and prints
 ``KINESIS_URL=http://127.0.0.1:<port>`` once listening, for scripts to pick up.
 ``--data-dir DIR`` keeps streams and records across restarts; ``--no-throughput-limits``
 turns AWS's per-shard limits off; ``--faults '{"added_latency_ms": 50}'`` starts with a
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from emulator.http2 import HTTP2_SERVICE, Http2Service
 from emulator.runtime import LOOPBACK, run, serve_until_signalled
 
 from .admin import add_admin_routes
@@ -54,6 +56,8 @@ async def create_app(
     app = web.Application(client_max_size=_max_body_bytes(backend.settings))
     app[KINESIS_BACKEND] = backend
     app.router.add_post("/", responses.dispatch)
+    # The JS SDK v3 and async Java SDK v2 (KCL 2.x) clients speak HTTP/2 by default.
+    app[HTTP2_SERVICE] = Http2Service({("POST", "/"): responses.dispatch}, _max_body_bytes(backend.settings))
     add_admin_routes(app, backend.faults)
     app.cleanup_ctx.append(_housekeeping(backend))
     return app
