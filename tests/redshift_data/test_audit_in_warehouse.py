@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import LOCAL_CREDENTIALS
 
 from streamload.audit import audit_view
 from streamload.core.config import RedshiftConfig, TargetConfig
@@ -15,6 +14,7 @@ from streamload.core.ledger import LedgerWriter
 from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.population_latency import population_latency
 
+LOCAL_CREDENTIALS = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local"}
 T0 = 1_800_000_000.0  # run start, epoch s
 
 
