@@ -77,6 +77,17 @@ def _major_version(bindir: Path) -> int:
         return 0
 
 
+def _server_major_version(bindir: Path) -> int:
+    """``postgres --version`` -> 16 for "postgres (PostgreSQL) 16.4"; 0 if unreadable."""
+    try:
+        out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else 0
+
+
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -229,6 +240,11 @@ class PostgresServer:
             "max_connections": "200",
             "logging_collector": "off",
         }
+        if _server_major_version(bindir) >= 14:
+            # A client killed mid-statement (the Data API server, SIGKILL) leaves its query
+            # running until it next writes to the socket; PostgreSQL 14+ can look every
+            # second instead, so orphaned statements stop holding locks and connections.
+            settings["client_connection_check_interval"] = "1s"
         args = [str(bindir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():
             args += ["-c", f"{key}={value}"]

@@ -3,9 +3,17 @@
 Children run in their own process groups so a terminal's Ctrl-C reaches only the
 orchestrator, which then stops them in order: SIGTERM (producers flush in-flight
 batches), then SIGKILL after a grace period. Nothing is left running after a run.
+
+If the orchestrator itself is killed (SIGKILL, OOM killer), no ``finally`` runs: on Linux
+every child is started with ``PR_SET_PDEATHSIG`` = SIGTERM, so the kernel stops it when
+its parent dies, and each child that starts processes of its own does the same for them
+(the producer's ``--processes`` children), so the whole tree goes. Linux ties the signal to
+the *thread* that forked: start children from a thread that outlives them (the one that
+also stops them).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -46,6 +54,7 @@ class ChildGroup:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            preexec_fn=_die_with_parent_hook(os.getpid()),
         )
         log.close()
         child = Child(name=name, proc=proc, log_path=log_path)
@@ -80,6 +89,32 @@ class ChildGroup:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
+
+
+def _load_prctl():
+    # Resolved once, before any fork: the hook runs between fork and exec, where loading a
+    # library (and its locks) is not safe in a process with threads.
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: children outlive a killed parent there
+        return None
+
+
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent_hook(parent_pid: int):
+    """A ``preexec_fn``: the child gets SIGTERM when this process dies. If the parent
+    died before the request took effect, the child exits at once instead of living on."""
+
+    def hook() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    return hook
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
