@@ -18,7 +18,6 @@ the configured one, which every step ran with (this search steps the rate only).
 """
 from __future__ import annotations
 
-import html
 import json
 import math
 import time
@@ -226,26 +225,12 @@ def format_table(result: CapacityResult) -> str:
 
 
 def write_capacity_report(result: CapacityResult, plan: CapacityPlan, out_dir: Path, thresholds: list[str]) -> Path:
-    """``report.json`` (the evidence table) and ``report.html`` (table and rate plot)."""
-    from streamload.html_report import capacity_chart
+    """``report.json`` (the evidence table) and ``report.html`` (charts, shard arithmetic, table)."""
+    from streamload.capacity_report import write_capacity_html
 
     out_dir.mkdir(parents=True, exist_ok=True)
     data = {"kind": "capacity", "plan": asdict(plan), "thresholds": thresholds, **result.to_json()}
     path = out_dir / "report.json"
     path.write_text(json.dumps(data, indent=2))
-    rows = "".join(
-        f"<tr><td>{s.step}</td><td>{s.rate:g}</td><td>{_fmt(s.achieved, ',.1f')}</td><td>{_fmt(s.e2e_p50_ms)}</td>"
-        f"<td>{_fmt(s.e2e_p99_ms)}</td><td>{s.lost}</td><td>{s.throttled}</td>"
-        f"<td class='{'ok' if s.held else 'bad'}'>{'held' if s.held else 'FAILED: ' + html.escape('; '.join(s.why))}</td></tr>"
-        for s in result.steps)
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>streamload capacity</title>"
-        "<style>body{font:14px system-ui,sans-serif;margin:24px}td,th{padding:3px 10px;border-bottom:1px solid #eee}"
-        ".bad{color:#b00020}.ok{color:#1b7f3a}svg text{font-size:11px;fill:#444}</style></head><body>"
-        f"<h1>streamload capacity: knee {html.escape(result.knee())}</h1>"
-        f"<p>{html.escape(format_table(result).splitlines()[-1])}</p><table><tr><th>step</th><th>rate/s</th>"
-        "<th>achieved/s</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>lost</th><th>throttled</th><th>verdict</th></tr>"
-        f"{rows}</table>{capacity_chart([asdict(s) for s in result.steps])}</body></html>"
-    )
-    (out_dir / "report.html").write_text(page)
+    write_capacity_html(data, out_dir)
     return path

@@ -225,12 +225,14 @@ def _plan(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from streamload.baseline import read_baseline
     from streamload.compare import CompareRule, compare_reports, format_table, regressed_metrics
+    from streamload.compare_report import write_compare_beside
 
     baseline, current = read_baseline(args.baseline), read_baseline(args.current, "report")
     rule = CompareRule(args.max_increase, args.noise_k, args.min_delta_ms)
     rows = compare_reports(baseline, current, rule)
     print(rule.describe())
     print(format_table(rows))
+    print(write_compare_beside(baseline, current, rows, rule, args.baseline, args.current))
     regressed = regressed_metrics(rows)
     print(f"VERDICT {'regressed: ' + ', '.join(regressed) if regressed else 'no regression'}")
     return EXIT_FAILED if regressed else EXIT_OK

@@ -1,99 +1,27 @@
-"""``report.html``: one self-contained page (inline SVG, no scripts, no network) with the
-plots a person would rather see than read: e2e latency over time, the percentile curve,
-the stage decomposition, and achieved throughput against the target.
+"""``report.html``: the run at a glance, for the people who decide go-live from it.
+
+One self-contained page (inline CSS and SVG drawn by matplotlib; no scripts, no network):
+the verdict and what was tested against what; every threshold with its rule and value;
+e2e latency over time with percentile bands, its percentile distribution and its stages;
+statement latency per kind and persona; load, errors, throttles and late sends; lost
+records by reason; row-level security per persona; the baseline comparison.
+
+``report.json`` is the single source of every number on the page (the throughput chart
+reads ``producer_acks_per_second``, from the producers' ledgers). A series the run did not
+record is listed as "not measured in this run", never drawn from guesses.
 """
 from __future__ import annotations
 
-import html
-import math
 from collections import Counter
 from pathlib import Path
 
-from hdrh.histogram import HdrHistogram
+from streamload import charts
+from streamload import report_data as data
+from streamload.charts.units import COLOURS, fmt_count, fmt_ms
+from streamload.report_header import headline, threshold_rows, verdict, what_was_tested
+from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
-__all__ = ["write_html_report", "throughput_series"]
-
-W, H, PAD = 640, 260, 48
-CSS = """
-body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-h1{font-size:20px}h2{font-size:16px;margin:8px 0}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(660px,1fr));gap:16px}
-.card{border:1px solid #ddd;border-radius:6px;padding:12px}
-table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
-td:first-child,th:first-child{text-align:left}.bad{color:#b00020;font-weight:600}.ok{color:#1b7f3a}
-svg text{font-size:11px;fill:#444}
-"""
-
-
-def _scale(lo: float, hi: float, a: float, b: float):
-    span = (hi - lo) or 1.0
-    return lambda v: a + (v - lo) / span * (b - a)
-
-
-def _axes(x_label: str, y_label: str, x_max: float, y_max: float, x_min: float = 0.0) -> list[str]:
-    parts = [
-        f'<line x1="{PAD}" y1="{H-PAD}" x2="{W-10}" y2="{H-PAD}" stroke="#888"/>',
-        f'<line x1="{PAD}" y1="10" x2="{PAD}" y2="{H-PAD}" stroke="#888"/>',
-        f'<text x="{W/2}" y="{H-10}" text-anchor="middle">{html.escape(x_label)}</text>',
-        f'<text x="12" y="{H/2}" transform="rotate(-90 12 {H/2})" text-anchor="middle">{html.escape(y_label)}</text>',
-    ]
-    sx, sy = _scale(x_min, x_max, PAD, W - 10), _scale(0, y_max, H - PAD, 10)
-    for i in range(5):
-        yv = y_max * i / 4
-        xv = x_min + (x_max - x_min) * i / 4
-        parts.append(f'<text x="{PAD-4}" y="{sy(yv)+4:.1f}" text-anchor="end">{yv:,.0f}</text>')
-        parts.append(f'<line x1="{PAD}" y1="{sy(yv):.1f}" x2="{W-10}" y2="{sy(yv):.1f}" stroke="#f0f0f0"/>')
-        parts.append(f'<text x="{sx(xv):.1f}" y="{H-PAD+14}" text-anchor="middle">{xv:,.0f}</text>' if x_max - x_min >= 20 else
-                     f'<text x="{sx(xv):.1f}" y="{H-PAD+14}" text-anchor="middle">{xv:,.3g}</text>')
-    return parts
-
-
-def _svg(parts: list[str]) -> str:
-    return f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-
-
-def latency_over_time(samples: list[list[float]]) -> str:
-    if not samples:
-        return "<p>no latency samples</p>"
-    x_max = max(s[0] for s in samples) or 1.0
-    y_max = max(s[1] for s in samples) * 1.05 or 1.0
-    sx, sy = _scale(0, x_max, PAD, W - 10), _scale(0, y_max, H - PAD, 10)
-    parts = _axes("produced at (s since start)", "e2e latency (ms)", x_max, y_max)
-    parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="1.6" fill="#2962ff" fill-opacity="0.5"/>' for x, y in samples]
-    return _svg(parts)
-
-
-def percentile_curve(encoded: str | None) -> str:
-    if not encoded:
-        return "<p>no latency histogram</p>"
-    hist = HdrHistogram.decode(encoded)
-    # x = "number of nines": 0 (p0) .. 4 (p99.99), the usual HdrHistogram plot
-    qs = [100 * (1 - 10 ** (-k / 10)) for k in range(0, 41)]
-    points = [(-math.log10(1 - q / 100) if q < 100 else 4.0, hist.get_value_at_percentile(q) / 1000.0) for q in qs]
-    y_max = max(p[1] for p in points) * 1.05 or 1.0
-    sx, sy = _scale(0, 4, PAD, W - 10), _scale(0, y_max, H - PAD, 10)
-    parts = _axes("percentile (0=p0, 1=p90, 2=p99, 3=p99.9, 4=p99.99)", "e2e latency (ms)", 4, y_max)
-    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(points))
-    parts.append(f'<path d="{path}" fill="none" stroke="#d50000" stroke-width="2"/>')
-    return _svg(parts)
-
-
-def stage_bars(stages: dict[str, tuple[float | None, float | None]]) -> str:
-    rows = [(k, v) for k, v in stages.items() if v[0] is not None]
-    if not rows:
-        return "<p>no stage data</p>"
-    y_max = max(max(p50 or 0, p99 or 0) for _, (p50, p99) in rows) * 1.1 or 1.0
-    sy = _scale(0, y_max, H - PAD, 10)
-    parts = _axes("stage", "ms (p50 solid, p99 light)", len(rows), y_max)[:4]
-    slot = (W - PAD - 10) / len(rows)
-    for i, (name, (p50, p99)) in enumerate(rows):
-        x = PAD + i * slot + slot * 0.2
-        for value, colour, offset in ((p99, "#90caf9", 0.3), (p50, "#1565c0", 0.0)):
-            if value is not None:
-                parts.append(f'<rect x="{x + offset * slot:.1f}" y="{sy(value):.1f}" width="{slot*0.3:.1f}" '
-                             f'height="{H-PAD-sy(value):.1f}" fill="{colour}"/>')
-        parts.append(f'<text x="{x + slot*0.3:.1f}" y="{H-PAD+14}" text-anchor="middle">{html.escape(name)}</text>')
-    return _svg(parts)
+__all__ = ["write_html_report", "throughput_series", "render_run_report"]
 
 
 def throughput_series(acked_at: list[float], started_at: float) -> list[tuple[int, int]]:
@@ -103,96 +31,180 @@ def throughput_series(acked_at: list[float], started_at: float) -> list[tuple[in
     return [(s, counts.get(s, 0)) for s in range(0, max(counts) + 1)]
 
 
-def throughput_chart(series: list[tuple[int, int]], target: float) -> str:
-    if not series:
-        return "<p>no throughput data</p>"
-    x_max = max(s for s, _ in series) or 1
-    y_max = max(max(c for _, c in series), target) * 1.15
-    sx, sy = _scale(0, x_max, PAD, W - 10), _scale(0, y_max, H - PAD, 10)
-    parts = _axes("seconds since start", "records acknowledged / s", x_max, y_max)
-    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(s):.1f},{sy(c):.1f}" for i, (s, c) in enumerate(series))
-    parts.append(f'<path d="{path}" fill="none" stroke="#2e7d32" stroke-width="2"/>')
-    parts.append(f'<line x1="{PAD}" y1="{sy(target):.1f}" x2="{W-10}" y2="{sy(target):.1f}" stroke="#ff6d00" stroke-dasharray="6 4"/>')
-    parts.append(f'<text x="{W-12}" y="{sy(target)-4:.1f}" text-anchor="end">target {target:g}/s</text>')
-    return _svg(parts)
+class _Missing:
+    """What the page could not show, collected while it is built, listed at its end."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def note(self, what: str, needs: str) -> str:
+        self.items.append((what, needs))
+        return missing(what)
 
 
-def stage_table(stages: dict[str, dict], rule: str) -> str:
-    """Per-record stage percentiles (ms) from the merged HdrHistograms, with the sum rule."""
-    if not stages:
-        return ""
-    head = "<tr><th>stage</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>records</th></tr>"
-    cell = lambda v: "" if v is None else f"{v:,.1f}"  # noqa: E731
-    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{cell(s.get('p50_ms'))}</td><td>{cell(s.get('p95_ms'))}</td>"
-                   f"<td>{cell(s.get('p99_ms'))}</td><td>{s.get('count', 0)}</td></tr>" for name, s in stages.items())
-    return f"<table>{head}{rows}</table><p>{html.escape(rule)}</p>"
+def _thresholds(report: dict) -> str:
+    rows = threshold_rows(report)
+    if not rows:
+        return section("Thresholds", missing("Thresholds", "none configured: this run cannot fail on latency or loss "
+                                                           "(set [verdict] thresholds)"))
+    body = table(["threshold", "what it measures", "rule", "measured", "verdict"],
+                 [[r["threshold"], r["measures"], r["rule"], r["value"], Raw(
+                     f"<span class='{'ok' if r['ok'] else 'bad'}'>{'met' if r['ok'] else 'NOT MET'}</span>")]
+                  for r in rows], text_columns=(0, 1, 2))
+    return section("Thresholds", body + "<p class='muted'>A threshold without a measured value fails.</p>")
 
 
-def _summary_table(report: dict) -> str:
-    keys = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms")
-    cells = "".join(f"<tr><td>{k}</td><td>{html.escape(str(report.get(k)))}</td></tr>" for k in keys)
-    for t in report.get("thresholds", []):
-        cls = "ok" if t["ok"] else "bad"
-        cells += f'<tr><td>{html.escape(t["threshold"])}</td><td class="{cls}">{t["value"]} {"ok" if t["ok"] else "FAILED"}</td></tr>'
-    return f"<table>{cells}</table>"
+def _e2e_cards(report: dict, gaps: _Missing) -> list[str]:
+    run_charts = charts.load("run_charts")
+    probe = report.get("probe") or {}
+    samples = probe.get("latency_samples") or []
+    bands = data.time_bands(samples)
+    over_time = (run_charts.e2e_over_time(samples, bands) if bands else
+                 gaps.note("E2E latency over time", "the probe's latency_samples"))
+    population = data.population_stages(report)
+    rule = (report.get("e2e_population") or {}).get("rule") if isinstance(report.get("e2e_population"), dict) else None
+    error = (report.get("e2e_population") or {}).get("error") if isinstance(report.get("e2e_population"), dict) else None
+    note = ("Probe: the records the probe found (a canary). "
+            + (f"All records: {rule or 'stages computed in SQL over every record'}." if population else
+               f"Stage latency over every record could not be counted: {error}." if error else
+               "Stage latency over every record (e2e_population) was not recorded in this run."))
+    curves = []
+    if points := data.curve_points(probe.get("e2e_histogram")):
+        curves.append(("e2e (probe)", COLOURS["total"], points))
+    for name, entry in population.items():
+        if points := data.curve_points(entry):
+            curves.append((f"{name.replace('_', ' ')} (all records)", COLOURS.get(name, COLOURS["neutral"]), points))
+    curve = (run_charts.percentile_distribution(curves) if curves else
+             gaps.note("Latency percentile distribution", "an e2e HdrHistogram (probe.e2e_histogram)"))
+    return [card("End-to-end latency over time", over_time,
+                 "Each window's p50, p90 and p99 of the probed records, by when the record was produced."),
+            card("Latency percentile distribution", curve, note)]
 
 
-def baseline_table(report: dict) -> str:
-    """The comparison with a baseline (``run --baseline``): the rule, then each metric."""
+def _stage_card(report: dict, gaps: _Missing) -> str:
+    run_charts = charts.load("run_charts")
+    rows = data.e2e_stage_rows(report) + [
+        data.Percentiles(r.label + " (all records)", r.values_ms, r.count) for r in data.population_rows(report)]
+    if not rows:
+        return card("Where the time goes: e2e stages", gaps.note("E2E stage decomposition", "e2e_stages"))
+    chart = run_charts.percentile_bars("stages", "Where the time goes: e2e stages", rows, (50.0, 99.0))
+    stage_table = table(["stage", "p50", "p95", "p99", "records"],
+                        [[r.label, fmt_ms(r.get(50.0)), fmt_ms(r.get(95.0)), fmt_ms(r.get(99.0)), fmt_count(r.count)]
+                         for r in rows])
+    return card("Where the time goes: e2e stages", chart + stage_table, report.get("e2e_stage_rule", ""))
+
+
+def _statement_card(report: dict, gaps: _Missing) -> str:
+    run_charts = charts.load("run_charts")
+    rows = data.statement_latencies(report)
+    if not rows:
+        return card("Statement latency per kind and persona", gaps.note("Statement latency", "latency_histograms"))
+    qs = (50.0, 90.0, 99.0) if any(r.get(90.0) is not None for r in rows) else (50.0, 99.0)
+    chart = run_charts.percentile_bars("statements", "Statement latency per kind and persona", rows, qs)
+    over_time = gaps.note("Statement latency over time per kind and persona",
+                          "a per-kind time series (Locust --csv-full-history); \"Load over time\" has the aggregate")
+    return card("Statement latency per kind and persona", chart + over_time,
+                "Data API statements, submit to last result page, from the merged HdrHistograms.")
+
+
+def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> list[str]:
+    run_charts = charts.load("run_charts")
+    producer = (report.get("config") or {}).get("producer") or {}
+    target = None if producer.get("profile") else float(producer.get("rate") or 0) or None
+    # Acknowledgements per second come from the producers' compact ledgers, in report.json.
+    series = ([(int(s), int(n)) for s, n in report.get("producer_acks_per_second") or []]
+              or throughput_series(acked_at or [], report.get("started_at", 0)))
+    throughput = (run_charts.throughput_over_time(series, target) if series else
+                  gaps.note("Throughput over time", "the producer's acknowledgements per second"))
+    history = report.get("locust_history") or []
+    locust = (run_charts.locust_over_time(history) if history else
+              gaps.note("Locust users, requests and failures over time", "locust_history (Locust's stats history CSV)"))
+    totals = data.error_totals(report)
+    if not totals:
+        errors = gaps.note("Errors, throttles and late sends", "the faults section")
+    elif not any(count for _, count in totals):
+        errors = ("<p class='ok'>No error, throttle or late send: every counter was 0.</p><p class='muted'>"
+                  + esc(", ".join(label for label, _ in totals)) + ".</p>")
+    else:
+        errors = run_charts.totals_bars("errors", "Errors, throttles and late sends (whole run)", totals)
+    errors += gaps.note("Errors, throttles and late sends over time",
+                        "per-second producer counters (throttled, retried, late) and statement failures")
+    return [card("Throughput against target", throughput,
+                 "From the producer's acknowledgements (ledger), not from report.json." if series else ""),
+            card("Load over time", locust), card("Errors, throttles and late sends", errors)]
+
+
+def _correctness_cards(report: dict, gaps: _Missing) -> list[str]:
+    run_charts = charts.load("run_charts")
+    audit = report.get("audit") or {}
+    reasons = data.lost_by_reason(report)
+    lost = audit.get("lost", report.get("lost"))
+    if lost is None:
+        loss = gaps.note("Lost records", "the audit")
+    elif not lost:
+        loss = (f"<p class='ok'>No record lost: {fmt_count(audit.get('found', report.get('found')))} of "
+                f"{fmt_count(audit.get('produced', report.get('produced')))} found, "
+                f"{fmt_count(audit.get('duplicates', 0))} duplicates.</p>")
+    else:
+        explained = sum(c for _, c in reasons)
+        rows = reasons + ([("no reason found", lost - explained)] if lost > explained else [])
+        loss = (run_charts.totals_bars("lost", "Lost records by reason", rows)
+                + table(["reason", "records"], [[r, fmt_count(c)] for r, c in rows])
+                + f"<p class='muted'>first lost: {', '.join(map(str, (audit.get('lost_first_20') or [])[:5]))}</p>")
+    cards = [card("Lost records by reason", loss)]
+    personas = data.persona_rows(report)
+    if personas:
+        rls = run_charts.persona_rows_checked(personas) + table(
+            ["persona", "queries", "failed", "rows checked", "violations", "hidden columns denied", "auth errors"],
+            [[p["persona"], fmt_count(p["queries"]), fmt_count(p["failed"]), fmt_count(p["rows_checked"]),
+              Raw(f"<span class='{'bad' if p['violations'] else 'ok'}'>{fmt_count(p['violations'])}"
+                  f"{' (' + esc(p['foreign']) + ')' if p['foreign'] else ''}</span>"),
+              f"{fmt_count(p['column_denials'])} of {fmt_count(p['column_probes'])}", fmt_count(p["auth_errors"])]
+             for p in personas])
+        cards.append(card("Row-level security per persona", rls))
+    elif ((report.get("config") or {}).get("personas") or {}).get("enabled"):
+        cards.append(card("Row-level security per persona", gaps.note("RLS results", "the personas section")))
+    return cards
+
+
+def _baseline(report: dict) -> str:
     baseline = report.get("baseline")
     if not baseline:
         return ""
-    cell = lambda v: "-" if v is None else f"{v:,.1f}"  # noqa: E731
-    rows = "".join(
-        f"<tr><td>{html.escape(r['metric'])}</td><td>{cell(r['baseline'])}</td><td>{cell(r['current'])}</td>"
-        f"<td>{cell(r['allowed'])}</td><td class='{'bad' if r['regressed'] else 'ok'}'>"
-        f"{'REGRESSED' if r['regressed'] else 'ok'}</td></tr>" for r in baseline.get("rows", []))
-    return (f"<h2>Compared with {html.escape(str(baseline.get('path')))}</h2><p>{html.escape(baseline.get('rule', ''))}</p>"
-            f"<table><tr><th>metric</th><th>baseline</th><th>current</th><th>allowed</th><th>verdict</th></tr>{rows}</table>")
+    from streamload.compare_report import comparison_body
+
+    return section(f"Compared with {baseline.get('path')}", comparison_body(baseline.get("rows") or [],
+                                                                           baseline.get("rule", ""), {}))
+
+
+def _gaps_list(gaps: _Missing) -> str:
+    if not gaps.items:
+        return ""
+    rows = [[what, needs] for what, needs in gaps.items]
+    return section("Not measured in this run", "<p class='muted'>What this page would show, and the series "
+                   "report.json would need to hold for it:</p>" + table(["chart", "needs"], rows, text_columns=(0, 1)))
+
+
+def render_run_report(report: dict, acked_at: list[float] | None = None) -> str:
+    gaps = _Missing()
+    passed, reasons = verdict(report)
+    run_id = str(report.get("run_id", "?"))
+    body = [
+        f"<h1>streamload run {run_id}</h1>",
+        banner(passed, headline(report), reasons),
+        facts(what_was_tested(report)),
+        _thresholds(report),
+        section("Latency", "<div class='grid'>" + "".join(
+            _e2e_cards(report, gaps) + [_stage_card(report, gaps), _statement_card(report, gaps)]) + "</div>"),
+        section("Load, errors and throttling", "<div class='grid'>" + "".join(_load_cards(report, acked_at, gaps))
+                + "</div>"),
+        section("Correctness", "<div class='grid'>" + "".join(_correctness_cards(report, gaps)) + "</div>"),
+        _baseline(report),
+        _gaps_list(gaps),
+    ]
+    return page(f"streamload run {run_id}", body)
 
 
 def write_html_report(report: dict, path: Path, acked_at: list[float] | None = None) -> Path:
-    probe = report.get("probe", {})
-    target = float(report.get("config", {}).get("producer", {}).get("rate", 0) or 0)
-    per_stage = report.get("e2e_stages") or {}
-    stages = {name: (s.get("p50_ms"), s.get("p99_ms")) for name, s in per_stage.items()} or {
-        "arrival": (probe.get("arrival_p50_ms"), probe.get("arrival_p99_ms")),
-        "total": (probe.get("e2e_p50_ms"), probe.get("e2e_p99_ms")),
-    }
-    cards = [
-        ("End-to-end latency over time", latency_over_time(probe.get("latency_samples") or [])),
-        ("Latency percentile curve", percentile_curve(probe.get("e2e_histogram"))),
-        ("Stage decomposition", stage_bars(stages) + stage_table(per_stage, report.get("e2e_stage_rule", ""))),
-        ("Throughput vs target", throughput_chart(throughput_series(acked_at or [], report.get("started_at", 0)), target)),
-    ]
-    body = "".join(f'<div class="card"><h2>{html.escape(t)}</h2>{svg}</div>' for t, svg in cards)
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>streamload run {html.escape(str(report.get('run_id')))}</title>"
-        f"<style>{CSS}</style></head><body><h1>streamload run {html.escape(str(report.get('run_id')))}</h1>"
-        f"{_summary_table(report)}{baseline_table(report)}<div class='grid'>{body}</div></body></html>"
-    )
-    path.write_text(page)
+    path.write_text(render_run_report(report, acked_at))
     return path
-
-
-def capacity_chart(steps: list[dict]) -> str:
-    """``streamload capacity``: e2e p99 against the target rate, and the achieved rate against
-    it (the dashed diagonal is a producer that achieved every target). Green held, red failed."""
-    points = sorted((s for s in steps if s.get("rate")), key=lambda s: s["rate"])
-    if not points:
-        return "<p>no capacity steps</p>"
-    x_max = max(s["rate"] for s in points) * 1.05
-    sx = _scale(0, x_max, PAD, W - 10)
-    colour = lambda s: "#1b7f3a" if s.get("held") else "#b00020"  # noqa: E731
-    y_max = max([s.get("e2e_p99_ms") or 0 for s in points] + [1.0]) * 1.1
-    sy = _scale(0, y_max, H - PAD, 10)
-    latency = _axes("target rate (records/s)", "e2e p99 (ms)", x_max, y_max)
-    latency += [f'<circle cx="{sx(s["rate"]):.1f}" cy="{sy(s["e2e_p99_ms"]):.1f}" r="5" fill="{colour(s)}"/>'
-                for s in points if s.get("e2e_p99_ms") is not None]
-    sa = _scale(0, x_max, H - PAD, 10)
-    achieved = _axes("target rate (records/s)", "achieved (records/s)", x_max, x_max)
-    achieved.append(f'<line x1="{sx(0):.1f}" y1="{sa(0):.1f}" x2="{sx(x_max):.1f}" y2="{sa(x_max):.1f}" '
-                    f'stroke="#bbb" stroke-dasharray="4 4"/>')
-    achieved += [f'<rect x="{sx(s["rate"]) - 5:.1f}" y="{sa(s["achieved"]) - 5:.1f}" width="10" height="10" fill="{colour(s)}"/>'
-                 for s in points if s.get("achieved") is not None]
-    return _svg(latency) + _svg(achieved)

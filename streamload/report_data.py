@@ -9,13 +9,13 @@ fields; nothing is averaged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from hdrh.histogram import HdrHistogram
 
 __all__ = ["Percentiles", "find_histogram", "decode_histogram", "percentiles_of", "curve_points", "time_bands",
-           "Band", "statement_latencies", "e2e_stage_rows", "population_rows", "error_totals", "persona_rows",
+           "Band", "CapacityStep", "STAGES", "statement_latencies", "e2e_stage_rows", "population_stages", "population_rows", "error_totals", "persona_rows",
            "lost_by_reason", "nearest_rank"]
 
 QS = (50.0, 90.0, 95.0, 99.0)
@@ -68,15 +68,15 @@ def percentiles_of(entry: Any, label: str, qs: Iterable[float] = QS) -> Percenti
     qs = tuple(qs)
     hist = decode_histogram(find_histogram(entry))
     divisor = _unit_divisor(entry, hist) if hist else 1000.0
+    # one pass over the histogram for every percentile (one call per percentile rescans it)
+    decoded = hist.get_percentile_to_value_dict(list(qs)) if hist is not None else {}
     values: dict[float, float | None] = {}
     for q in qs:
         stored = entry.get(f"p{q:g}_ms") if isinstance(entry, dict) else None
         if stored is not None:
             values[q] = float(stored)
-        elif hist is not None:
-            values[q] = hist.get_value_at_percentile(q) / divisor
         else:
-            values[q] = None
+            values[q] = decoded[q] / divisor if q in decoded else None
     if all(v is None for v in values.values()):
         return None
     count = hist.get_total_count() if hist else (entry.get("count") if isinstance(entry, dict) else None)
@@ -93,7 +93,9 @@ def curve_points(entry: Any) -> list[tuple[float, float]]:
     divisor = _unit_divisor(entry, hist)
     limit = min(5.0, math.log10(max(hist.get_total_count(), 1)))
     steps = [k / 20 for k in range(0, int(limit * 20) + 1)] or [0.0]
-    return [(n, hist.get_value_at_percentile(100 * (1 - 10 ** -n)) / divisor) for n in steps]
+    qs = {n: 100 * (1 - 10 ** -n) for n in steps}
+    values = hist.get_percentile_to_value_dict(list(qs.values()))
+    return [(n, values[q] / divisor) for n, q in qs.items() if q in values]
 
 
 def nearest_rank(sorted_values: list[float], q: float) -> float:
@@ -166,11 +168,21 @@ def e2e_stage_rows(report: dict) -> list[Percentiles]:
             if (p := percentiles_of(entry, name.replace("_", " "), (50.0, 95.0, 99.0)))]
 
 
-def population_rows(report: dict) -> list[Percentiles]:
-    """Stage latency over every record (``e2e_population``, computed in SQL), when recorded."""
+def population_stages(report: dict) -> dict[str, Any]:
+    """Stage name -> measurement over every record of the run (``e2e_population``, counted in
+    SQL), when the run recorded it: ``{"stages": {...}, "rule": ...}`` or the stages directly."""
     population = report.get("e2e_population") or {}
-    return [p for name, entry in population.items()
-            if isinstance(entry, (dict, str)) and (p := percentiles_of(entry, name.replace("_", " "), (50.0, 95.0, 99.0)))]
+    if not isinstance(population, dict):
+        return {}
+    stages = population.get("stages") if isinstance(population.get("stages"), dict) else population
+    return {name: entry for name, entry in stages.items() if find_histogram(entry) or
+            (isinstance(entry, dict) and any(k.endswith("_ms") for k in entry))}
+
+
+def population_rows(report: dict) -> list[Percentiles]:
+    """Percentiles of ``population_stages``, one row per stage."""
+    return [p for name, entry in population_stages(report).items()
+            if (p := percentiles_of(entry, name.replace("_", " "), (50.0, 95.0, 99.0)))]
 
 
 def _num(value: Any) -> float:
@@ -227,3 +239,22 @@ def persona_rows(report: dict) -> list[dict[str, Any]]:
 def lost_by_reason(report: dict) -> list[tuple[str, int]]:
     reasons = ((report.get("audit") or {}).get("lost_reasons") or {}).get("lost_by_reason") or {}
     return sorted(((str(k), int(_num(v))) for k, v in reasons.items()), key=lambda kv: -kv[1])
+
+
+STAGES = ("put", "arrival", "refresh_lag", "visibility")  # the e2e stages a capacity step shows
+
+
+@dataclass
+class CapacityStep:
+    """One step as the charts need it (rates in records/s, latencies in ms; None = not recorded)."""
+    step: int
+    rate: float
+    achieved: float | None
+    held: bool
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+    stages_p99: dict[str, float | None] = field(default_factory=dict)
+    throttled: float = 0
+    late: float = 0
+    lost: float = 0

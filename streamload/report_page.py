@@ -22,13 +22,13 @@ h3{font-size:14px;margin:0 0 6px}
 .facts dt{color:#555}.facts dd{margin:0}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(620px,1fr));gap:16px}
 .card{border:1px solid #ddd;border-radius:6px;padding:12px;background:#fff;min-width:0}
-.card p.note{color:#555;font-size:12.5px;margin:6px 0 0}
+.card.wide{max-width:1000px;margin:0 0 16px}.card p.note{color:#555;font-size:12.5px;margin:6px 0 0}
 svg.chart{width:100%;height:auto;display:block}
 table{border-collapse:collapse;margin:6px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;vertical-align:top}
-th{background:#fafafa;font-weight:600}td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}
+th{background:#fafafa;font-weight:600}td:first-child,th:first-child{text-align:left}td.text,th.text{text-align:left}td{white-space:nowrap}td.text{white-space:normal}
 .bad{color:#b00020;font-weight:600}.ok{color:#1b7f3a}tr.regressed td{background:#ffebee}
 .missing{color:#8a6d3b;background:#fcf8e3;border:1px solid #faebcc;border-radius:4px;padding:8px 10px;margin:6px 0}
-.muted{color:#666;font-size:12.5px}
+.muted{color:#666;font-size:12.5px}.scroll{overflow-x:auto}
 """
 
 
@@ -85,7 +85,7 @@ def table(head: Sequence[str], rows: Iterable[Sequence[object]], classes: Iterab
         cells = "".join(f"<td class='text'>{esc(c)}</td>" if i in text_columns else f"<td>{esc(c)}</td>"
                         for i, c in enumerate(row))
         body.append(f"<tr class='{cls}'>{cells}</tr>" if cls else f"<tr>{cells}</tr>")
-    return f"<table><tr>{head_html}</tr>{''.join(body)}</table>"
+    return f"<div class='scroll'><table><tr>{head_html}</tr>{''.join(body)}</table></div>"
 
 
 def missing(what: str, why: str = "not measured in this run") -> str:

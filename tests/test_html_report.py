@@ -1,113 +1,123 @@
-"""report.html: self-contained, with the four plots drawn from the run's data."""
+"""report.html: one self-contained page a manager can decide from, every number from report.json."""
 import re
 
 import pytest
+from report_browser import assert_charts_have_content, charts_in, not_white_share, pixels_of_colour, screenshot
+from report_fixtures import run_report
 
-from loadtest.probe import ProbeState
-from streamload.html_report import throughput_series, write_html_report
+from streamload.charts.units import COLOURS
+from streamload.html_report import render_run_report, throughput_series, write_html_report
 
-
-def _report():
-    probe = ProbeState(run_started_at=1000.0)
-    rows = [['"e%d"' % i, str(1000.0 + i * 0.01), "1970-01-01 00:16:40.500000"] for i in range(500)]
-    probe.observe(rows, seen_at=1006.0)
-    return {
-        "run_id": "r1", "started_at": 1000.0, "produced": 500, "found": 500, "lost": 0, "duplicates": 0,
-        "e2e_p50_ms": 3500.0, "e2e_p99_ms": 5900.0,
-        "probe": probe.to_json({}), "config": {"producer": {"rate": 100}},
-        "thresholds": [{"threshold": "e2e_p99 < 5s", "value": 5.9, "ok": False, "limit": 5, "op": "<"}],
-    }
+ACKED = [1_796_375_710.0 + i / 60 for i in range(1200)]
 
 
-def test_html_report_is_self_contained_with_four_plots(tmp_path):
-    path = write_html_report(_report(), tmp_path / "report.html", acked_at=[1000.0 + i * 0.01 for i in range(500)])
-    page = path.read_text()
-    assert page.count("<svg") == 4
-    assert not re.search(r"(src|href)=\"https?://", page)
-    assert "<script" not in page
-    assert "FAILED" in page  # the failed threshold is shown
-    assert page.count("<circle") == 500  # every sampled latency is plotted
+@pytest.fixture(scope="module")
+def page() -> str:
+    """The synthetic run (3 records lost, personas, population stages), rendered once."""
+    return render_run_report(run_report(lost=3), ACKED)
+
+
+def test_run_report_is_self_contained_and_identical_when_written_twice(tmp_path):
+    first = write_html_report(run_report(), tmp_path / "a.html", ACKED).read_text()
+    second = write_html_report(run_report(), tmp_path / "b.html", ACKED).read_text()
+    assert first == second  # deterministic: no dates, no random ids
+    assert "<script" not in first and not re.search(r"(src|href)=[\"']https?://", first)
+    ids = re.findall(r'\bid="([^"]+)"', first)
+    assert len(ids) == len(set(ids)), "two charts share an element id"
+
+
+def test_run_report_header_gives_verdict_target_and_failed_threshold_when_a_threshold_fails(page):
+    assert "<b>FAILED</b>" in page and "threshold lost == 0 not met: measured 3" in page
+    assert "local stack (emulators)" in page and "my-data-stream, 2 shard(s)" in page
+    assert "constant 60 records/s" in page and "none (local stack)" in page
+    # every threshold: as configured, what it measures, its rule, the value, the verdict
+    assert re.search(r"e2e_p99 &lt; 2s</td><td class='text'>p99 of end-to-end latency.*?must be &lt; 2 s</td><td>1\.\d+ s",
+                     page)
+    assert "NOT MET" in page and page.count(">met<") == 2
+
+
+def test_run_report_names_accounts_and_cost_when_target_is_aws():
+    report = run_report()
+    report["config"]["target"] = {"region": "eu-west-1"}
+    report["cost_estimate"] = {"total_usd": 0.4123, "kinesis_usd": 0.01, "redshift_usd": 0.4023}
+    page = render_run_report(report)
+    assert "AWS region eu-west-1" in page
+    assert "Redshift in account 222222222222, Kinesis in account 111111111111" in page
+    assert "$0.4123" in page and "redshift $0.4023" in page
+
+
+def test_run_report_says_not_measured_when_report_lacks_sections():
+    page = render_run_report({"run_id": "bare"})
+    assert "streamload run bare" in page and "<b>PASSED</b>" in page  # nothing failed: no thresholds set
+    assert "none configured" in page
+    assert "E2E latency over time: not measured in this run" in page
+    assert "Not measured in this run" in page and "latency_samples" in page
+
+
+def test_run_report_draws_population_stages_when_e2e_population_recorded(page):
+    with_population = page
+    without = render_run_report(run_report(population=False))
+    assert "refresh lag (all records)" in with_population and "each value within 0.50% of the truth" in with_population
+    assert "(all records)" not in without and "e2e_population) was not recorded" in without
+
+
+def test_run_report_shows_statement_latency_per_kind_and_persona(page):
+    chart = next(svg for svg in charts_in(page) if 'data-chart="statements"' in svg)
+    for label in ("refresh (n=40)", "query (n=80)", "query · ethan (n=20)", "query · frank (n=20)"):
+        assert label in chart
+
+
+def test_run_report_lists_rls_per_persona_and_lost_by_reason(page):
+    assert "expired before send (record_ttl_s)</td><td>2" in page
+    assert "<td class='text'>ethan</td><td>20</td><td>0</td><td>6,000</td>" in page
+    assert render_run_report(run_report(lost=0)).count("No record lost") == 1
 
 
 def test_throughput_series_counts_acks_per_second():
     assert throughput_series([10.1, 10.2, 11.5, 13.0], started_at=10.0) == [(0, 2), (1, 1), (2, 0), (3, 1)]
 
 
-# --- rendered in a real browser -------------------------------------------------------
-# Headless Chromium (Debian's `chromium`, installed by scripts/install-chromium) opens
-# report.html and screenshots it; the PNG must show the page and the four SVG charts,
-# recognised by the colours each chart draws with.
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1400,1100"]
-CHART_COLOURS = {  # (r, g, b) as drawn in html_report.py
-    "latency dots": (0x94, 0xB0, 0xFF),  # #2962ff at 50% opacity on white
-    "percentile curve": (0xD5, 0x00, 0x00),
-    "stage bars": (0x15, 0x65, 0xC0),
-    "throughput line": (0x2E, 0x7D, 0x32),
-}
-
-
-def _chromium() -> str | None:
-    import os
-    import shutil
-
-    for name in (os.environ.get("STREAMLOAD_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _synthetic_report():
-    from loadtest.probe import new_latency_histogram
-
-    hist = new_latency_histogram()
-    samples = []
-    for i in range(400):
-        latency_ms = 300.0 + (i % 40) * 25.0 + (2500.0 if i % 97 == 0 else 0.0)
-        hist.record_value(int(latency_ms * 1000))
-        samples.append([i * 0.02, latency_ms])
-    probe = {"e2e_histogram": hist.encode().decode(), "latency_samples": samples,
-             "e2e_p50_ms": hist.get_value_at_percentile(50) / 1000, "e2e_p99_ms": hist.get_value_at_percentile(99) / 1000,
-             "arrival_p50_ms": 40.0, "arrival_p99_ms": 90.0}
-    return {"run_id": "shot", "started_at": 1000.0, "produced": 400, "found": 400, "lost": 0, "duplicates": 0,
-            "e2e_p50_ms": probe["e2e_p50_ms"], "e2e_p99_ms": probe["e2e_p99_ms"], "probe": probe,
-            "config": {"producer": {"rate": 50}},
-            "thresholds": [{"threshold": "lost == 0", "value": 0, "ok": True, "limit": 0, "op": "=="}]}
-
-
-def test_html_report_renders_charts_when_opened_in_headless_chromium(tmp_path):
-    import subprocess
-
-    import numpy as np
-    from matplotlib.image import imread
-
-    chromium = _chromium()
-    if chromium is None:
-        pytest.skip("headless Chromium not installed (Debian package chromium: run scripts/install-chromium)")
-    page = write_html_report(_synthetic_report(), tmp_path / "report.html", acked_at=[1000.0 + i * 0.02 for i in range(400)])
-    shot = tmp_path / "report.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-                    page.as_uri()], capture_output=True, timeout=120, check=False)
-    assert shot.exists(), "Chromium wrote no screenshot"
-    pixels = (imread(str(shot))[:, :, :3] * 255).astype(int)
-    assert pixels.shape[:2] == (1100, 1400)
-    not_white = (pixels.min(axis=2) < 235).mean()
-    assert not_white > 0.02, f"page looks blank ({not_white:.1%} non-white pixels)"
-    for chart, colour in CHART_COLOURS.items():
-        close = (np.abs(pixels - np.array(colour)).max(axis=2) < 40).sum()
-        assert close > 150, f"{chart} not drawn: {close} pixels of its colour"
-
-
-def test_html_report_shows_baseline_comparison_when_run_was_compared(tmp_path):
-    report = _synthetic_report()
+def test_run_report_shows_baseline_comparison_when_run_was_compared(tmp_path):
+    report = run_report()
     report["baseline"] = {
         "path": "base.json", "rule": "regression rule: a latency is worse when ...", "regressed": True,
+        "regressed_metrics": ["e2e_p99_ms"],
         "rows": [{"metric": "e2e_p99_ms", "baseline": 1000.0, "current": 7000.0, "allowed": 3000.0, "regressed": True},
                  {"metric": "lost", "baseline": 0.0, "current": 0.0, "allowed": 0.0, "regressed": False}],
     }
     page = write_html_report(report, tmp_path / "report.html").read_text()
     assert "Compared with base.json" in page and "regression rule:" in page
-    assert re.search(r"<td>e2e_p99_ms</td><td>1,000.0</td><td>7,000.0</td><td>3,000.0</td><td class='bad'>REGRESSED", page)
-    assert "Compared with" not in write_html_report(_synthetic_report(), tmp_path / "plain.html").read_text()
+    assert "worse than the baseline: e2e_p99_ms" in page
+    assert re.search(r"<tr class='regressed'><td class='text'>e2e_p99_ms</td><td>1 s</td>.*?<td>3 s</td><td>7 s</td>"
+                     r"<td>\+600\.0%</td><td><span class='bad'>REGRESSED", page)
+
+
+def test_run_report_has_no_baseline_section_when_run_was_not_compared(page):
+    assert "Compared with" not in page
+
+
+def test_run_report_prints_numbers_without_charts_when_matplotlib_is_missing(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def no_matplotlib(name, *args):
+        if name.startswith("streamload.charts."):
+            raise ImportError("No module named 'matplotlib'")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_matplotlib)
+    page = render_run_report(run_report())
+    assert "chart not drawn: No module named &#x27;matplotlib&#x27;" in page
+    assert "<svg" not in page and "NOT MET" in page and "961 ms" in page  # the tables still carry the numbers
+
+
+# --- rendered in a real browser -------------------------------------------------------
+
+def test_run_report_charts_render_with_content_when_opened_in_headless_chromium(tmp_path):
+    page = write_html_report(run_report(), tmp_path / "report.html", ACKED)
+    assert_charts_have_content(page.read_text(), expected=9)
+    pixels = screenshot(page, tmp_path, height=4200)
+    assert not_white_share(pixels) > 0.05, "page looks blank"
+    for meaning in ("p50", "p99", "band", "refresh_lag", "held", "users", "throttled"):
+        assert pixels_of_colour(pixels, COLOURS[meaning]) > 150, f"nothing drawn in the colour of {meaning}"

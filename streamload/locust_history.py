@@ -1,0 +1,40 @@
+"""Locust's load over time, read from its stats history CSV (``<prefix>_stats_history.csv``,
+one row a second) into the shape the run report's "Load over time" chart reads from
+``report["locust_history"]``: ``[{t_s, users, requests_per_s, failures_per_s, p50_ms,
+p95_ms, p99_ms}, …]``, seconds counted from the run's start.
+
+Locust writes only the aggregated row each second unless started with
+``--csv-full-history``; statement latency over time per kind would need that flag.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+__all__ = ["read_locust_history"]
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "", "N/A") else None
+    except ValueError:
+        return None
+
+
+def read_locust_history(csv_prefix: Path, started_at: float) -> list[dict]:
+    """The aggregated rows of the history CSV; ``[]`` when Locust wrote none."""
+    rows: list[dict] = []
+    try:
+        with Path(f"{csv_prefix}_stats_history.csv").open(newline="") as fh:
+            for raw in csv.DictReader(fh):
+                at = _number(raw.get("Timestamp"))
+                if at is None or raw.get("Name") != "Aggregated":
+                    continue
+                rows.append({"t_s": round(at - started_at, 3), "users": int(_number(raw.get("User Count")) or 0),
+                             "requests_per_s": _number(raw.get("Requests/s")) or 0.0,
+                             "failures_per_s": _number(raw.get("Failures/s")) or 0.0,
+                             "p50_ms": _number(raw.get("50%")), "p95_ms": _number(raw.get("95%")),
+                             "p99_ms": _number(raw.get("99%"))})
+    except OSError:
+        return []
+    return rows
