@@ -16,7 +16,7 @@ from streamload import charts as chart_modules
 from streamload.charts.units import fmt_count, fmt_ms, fmt_rate
 from streamload.report_data import STAGES, CapacityStep, percentiles_of
 from streamload.report_header import target_description
-from streamload.report_page import Raw, banner, card, esc, facts, page, section, table
+from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
 __all__ = ["write_capacity_html", "render_capacity_page", "read_step_reports", "capacity_steps", "shard_arithmetic"]
 
@@ -149,7 +149,8 @@ def render_capacity_page(data: dict, capacity_dir: Path) -> str:
         banner(held is not None, headline),
         facts(tested),
         section("Shard recommendation", facts(shard_arithmetic(data, _tested_shards(reports)))),
-        section("Evidence", "<div class='grid'>" + "".join(cards) + "</div>"),
+        section("Evidence", "<div class='grid'>" + "".join(cards) + "</div>" if cards else
+                missing("Charts", "no step ran")),
         section("Steps (in the order run)", _step_table(data, steps)),
     ]
     return page("streamload capacity", body)

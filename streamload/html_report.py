@@ -129,8 +129,10 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
         errors = run_charts.totals_bars("errors", "Errors, throttles and late sends (whole run)", totals)
     errors += gaps.note("Errors, throttles and late sends over time",
                         "per-second producer counters (throttled, retried, late) and statement failures")
-    return [card("Throughput against target", throughput,
-                 "From the producer's acknowledgements (ledger), not from report.json." if series else ""),
+    source = "From the producer's acknowledgements (ledger), not from report.json." if series else ""
+    if series and producer.get("profile"):
+        source += f" The target follows the rate profile {producer['profile']} and is not drawn."
+    return [card("Throughput against target", throughput, source),
             card("Load over time", locust), card("Errors, throttles and late sends", errors)]
 
 

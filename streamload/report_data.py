@@ -164,8 +164,9 @@ def statement_latencies(report: dict) -> list[Percentiles]:
 
 def e2e_stage_rows(report: dict) -> list[Percentiles]:
     """The probe's per-record stages (``e2e_stages``), in the order the report holds them."""
+    labels = {"total": "total e2e"}
     return [p for name, entry in (report.get("e2e_stages") or {}).items()
-            if (p := percentiles_of(entry, name.replace("_", " "), (50.0, 95.0, 99.0)))]
+            if (p := percentiles_of(entry, labels.get(name, name.replace("_", " ")), (50.0, 95.0, 99.0)))]
 
 
 def population_stages(report: dict) -> dict[str, Any]:

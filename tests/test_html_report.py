@@ -114,6 +114,7 @@ def test_run_report_prints_numbers_without_charts_when_matplotlib_is_missing(mon
 
 # --- rendered in a real browser -------------------------------------------------------
 
+@pytest.mark.slow  # a real browser: several seconds
 def test_run_report_charts_render_with_content_when_opened_in_headless_chromium(tmp_path):
     page = write_html_report(run_report(), tmp_path / "report.html", ACKED)
     assert_charts_have_content(page.read_text(), expected=9)

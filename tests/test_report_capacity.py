@@ -64,6 +64,7 @@ def test_capacity_page_leaves_step_cells_empty_when_a_step_report_is_missing(tmp
     assert re.findall(r"<td[^>]*>(.*?)</td>", row)[5] == "-"  # e2e p90 needs the step's histogram
 
 
+@pytest.mark.slow  # a real browser: several seconds
 def test_capacity_charts_render_with_content_when_opened_in_headless_chromium(tmp_path):
     data = capacity_report(tmp_path)
     (tmp_path / "report.json").write_text(json.dumps(data))

@@ -3,6 +3,7 @@ import html
 import json
 import re
 
+import pytest
 from report_browser import assert_charts_have_content, not_white_share, pixels_of_colour, screenshot
 from report_fixtures import baseline_file, current_for_compare
 
@@ -56,6 +57,7 @@ def test_compare_still_prints_verdict_when_compare_html_cannot_be_written(tmp_pa
     assert "compare.html not written" in out and "VERDICT no regression" in out
 
 
+@pytest.mark.slow  # a real browser: several seconds
 def test_compare_chart_renders_with_content_when_opened_in_headless_chromium(tmp_path):
     base = _write(tmp_path / "baseline.json", baseline_file())
     current = _write(tmp_path / "run" / "report.json", current_for_compare())
