@@ -26,8 +26,10 @@ from sqlglot.tokens import Token, TokenType
 
 from .sql_errors import SqlTranslationError, UnsupportedSqlError  # re-exported: callers import them from here
 from .sql_functions import HELPER_FUNCTIONS_SQL  # re-exported: the functions translated SQL calls
-from .super_casts import cast_from_super
-from .super_paths import PathResolver, label_projections, source_names
+from .super_labels import ProjectionLabels
+from .super_paths import PathResolver, source_names, value_aliases
+from .super_semantics import SuperTranslator
+from .super_typing import SuperTyper
 
 __all__ = [
     "SqlTranslationError",
@@ -289,22 +291,17 @@ def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None
                          case: CaseRules | None = None) -> str:
     params = parameters or {}
     case = case or CASE_RULES.get()
-    paths = PathResolver(source_names(tree), case)
     tree = tree.copy()
-    label_projections(tree, paths)
+    sources = source_names(tree)
+    paths = PathResolver(sources, value_aliases(tree, sources), case)
+    SuperTyper(tree, paths).run()
+    labels = ProjectionLabels(tree, paths)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, (exp.Column, exp.Dot, exp.Bracket)):
-            return paths.navigation(node) or node
-        if isinstance(node, exp.Cast):
-            path = paths.navigation(node.this)
-            if path is not None:  # transform visits no further: the path is translated here
-                return cast_from_super(path, _postgres_type(node.to))
+        """Everything but SUPER semantics (super_semantics.py has those)."""
         if isinstance(node, exp.Identifier) and node.quoted and not case.identifier and node.this != node.this.lower() \
                 and node.find_ancestor(exp.GrantPrincipal) is None:  # role and user names keep their case
             return exp.Identifier(this=node.this.lower(), quoted=True)
-        if isinstance(node, exp.ParseJSON):
-            return exp.Anonymous(this="json_parse", expressions=[node.this])
         if isinstance(node, exp.DataType):
             return _postgres_type(node)
         if isinstance(node, exp.CurrentTimestamp):  # GETDATE/SYSDATE: TIMESTAMP, UTC sessions
@@ -317,7 +314,9 @@ def translate_expression(tree: exp.Expression, parameters: dict[str, str] | None
             return exp.Literal.string(params[node.name])
         return node
 
-    return tree.transform(rewrite, copy=False).sql(dialect="postgres")
+    translated = SuperTranslator(paths, rewrite).translate(tree)
+    labels.restore()
+    return translated.sql(dialect="postgres", copy=False)  # the tree is this call's own copy
 
 
 def _postgres_type(node: exp.DataType) -> exp.DataType:

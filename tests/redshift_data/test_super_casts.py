@@ -30,7 +30,8 @@ def test_super_numbers_and_booleans_cast_to_their_types_when_cast(warehouse, sup
 
 
 def test_super_scalars_cast_to_varchar_as_text_when_not_strings(warehouse, super_table):
-    rows, _ = query(warehouse, f"SELECT payload.seq::varchar, payload.ok::varchar AS ok FROM {super_table} WHERE id = 1")
+    rows, _ = query(warehouse, f"SELECT payload.seq::varchar, payload.ok::varchar AS ok "
+                               f"FROM {super_table} WHERE id = 1")
     assert rows == [["5", "true"]]
 
 

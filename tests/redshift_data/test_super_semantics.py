@@ -42,15 +42,20 @@ def warehouse(request):
     return Warehouse(client, {"Database": "dev", "WorkgroupName": "local"})
 
 
-@pytest.fixture(scope="module")
-def super_table(warehouse):
+def super_table_of(warehouse: Warehouse, documents: dict[int, str]):
+    """A ``streamload_contract_super_*`` table (id int, payload SUPER) holding ``documents``; dropped after."""
     name = f"streamload_contract_super_{uuid.uuid4().hex[:10]}"
-    rows = ", ".join(f"({key}, JSON_PARSE('{doc}'))" for key, doc in DOCUMENTS.items())
+    rows = ", ".join(f"({key}, JSON_PARSE('{doc}'))" for key, doc in documents.items())
     for sql in (f"CREATE TABLE {name} (id int, payload SUPER)", f"INSERT INTO {name} VALUES {rows}"):
         described = warehouse.run(sql)
         assert described["Status"] == "FINISHED", described.get("Error")
     yield name
     warehouse.run(f"DROP TABLE IF EXISTS {name}")
+
+
+@pytest.fixture(scope="module")
+def super_table(warehouse):
+    yield from super_table_of(warehouse, DOCUMENTS)
 
 
 def query(warehouse: Warehouse, sql: str, **kwargs) -> tuple[list[list], list[Column]]:
@@ -68,3 +73,94 @@ def failure(warehouse: Warehouse, sql: str, **kwargs) -> str:
     described = warehouse.run(sql, **kwargs)
     assert described["Status"] == "FAILED", f"expected a failure, got {described['Status']}"
     return described["Error"]
+
+
+def ids(rows: list[list]) -> list[int]:
+    return [row[0] for row in rows]
+
+
+# -- navigation (lax mode) -------------------------------------------------------------------
+def test_navigation_is_labelled_by_its_last_key_and_typed_super_when_selected(warehouse, super_table):
+    rows, columns = query(warehouse, f"SELECT payload.name.first, payload.gender, payload.seq, payload.ok "
+                                     f"FROM {super_table} WHERE id = 1")
+    assert rows == [['"Ann"', '"female"', "5", "true"]]
+    assert columns == [Column("first", "super"), Column("gender", "super"), Column("seq", "super"),
+                       Column("ok", "super")]
+
+
+def test_navigation_gives_null_when_path_is_missing_or_walks_into_a_scalar(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT payload.nope.deeper, payload.name.first.x, payload.tags[5], "
+                               f"payload.gender[0], payload.tags.x FROM {super_table} WHERE id = 1")
+    assert rows == [[None, None, None, None, None]]
+
+
+def test_bracket_and_dot_navigation_mix_when_array_holds_objects(warehouse):
+    rows, columns = query(warehouse, "SELECT c.c_orders[0].o_orderkey, c.c_orders[1][1] FROM "
+                                     "(SELECT JSON_PARSE('[{\"o_orderkey\": 3020007}, [1]]') AS c_orders) AS c")
+    assert rows == [["3020007", None]]
+    assert columns[0] == Column("o_orderkey", "super")
+
+
+# -- comparisons (dynamic typing) ------------------------------------------------------------
+def test_super_string_equals_varchar_literal_when_compared(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT COUNT(*) FROM {super_table} WHERE payload.gender = 'female'")
+    assert rows == [[2]]
+
+
+def test_super_number_equals_number_and_not_its_string_when_compared(warehouse, super_table):
+    # id 3 holds seq "5" (a string): of another type, so not equal; false, not NULL (NOT keeps it)
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.seq = 5 ORDER BY id")
+    assert ids(rows) == [1]
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE NOT (payload.seq = 5) ORDER BY id")
+    assert ids(rows) == [2, 3]
+
+
+def test_super_equals_named_parameter_when_parameter_is_a_string(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.nat = :nat ORDER BY id",
+                    Parameters=[{"name": "nat", "value": "NO"}])
+    assert ids(rows) == [1, 3]
+
+
+def test_super_range_comparison_is_null_when_types_differ(warehouse, super_table):
+    rows, columns = query(warehouse, f"SELECT id, payload.seq < 6 AS small FROM {super_table} ORDER BY id")
+    assert rows == [[1, True], [2, False], [3, None]]
+    assert columns[1] == Column("small", "bool")
+
+
+def test_super_in_list_matches_by_type_and_value_when_filtering(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.nat IN ('FR', 'US') ORDER BY id")
+    assert ids(rows) == [2]
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.seq IN (5, 6) ORDER BY id")
+    assert ids(rows) == [1]
+
+
+def test_super_like_matches_strings_when_filtering(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.name.first LIKE 'A%' ORDER BY id")
+    assert ids(rows) == [1]
+
+
+def test_super_is_null_holds_for_a_missing_path_when_filtering(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.name.first IS NULL ORDER BY id")
+    assert ids(rows) == [3]
+    rows, _ = query(warehouse, f"SELECT COUNT(*) FROM {super_table} WHERE payload.tags[0] IS NOT NULL")
+    assert rows == [[2]]
+
+
+def test_super_boolean_is_a_predicate_when_used_in_where(warehouse, super_table):
+    rows, _ = query(warehouse, f"SELECT id FROM {super_table} WHERE payload.ok ORDER BY id")
+    assert ids(rows) == [1]
+
+
+# -- GROUP BY and ORDER BY -------------------------------------------------------------------
+def test_group_by_and_order_by_navigation_when_aggregating(warehouse, super_table):
+    rows, columns = query(warehouse, f"SELECT payload.gender, COUNT(*) FROM {super_table} "
+                                     f"GROUP BY payload.gender ORDER BY payload.gender")
+    assert rows == [['"female"', 2], ['"male"', 1]]
+    assert columns == [Column("gender", "super"), Column("count", "int8")]
+
+
+def test_order_by_super_ranks_types_boolean_number_string_array_object_when_types_mix(warehouse):
+    values = ["'\"aws\"'", "'1'", "'[1,\"abc\",null]'", "'-2.5'", "'\"amazon\"'", "'true'", "'{\"a\":1}'"]
+    union = " UNION ALL ".join(f"SELECT JSON_PARSE({v}) AS r_nations" for v in values)
+    rows, _ = query(warehouse, f"SELECT r_nations FROM ({union}) AS region_nations ORDER BY r_nations")
+    assert [row[0] for row in rows] == ["true", "-2.5", "1", '"amazon"', '"aws"', '[1,"abc",null]', '{"a":1}']

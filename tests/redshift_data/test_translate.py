@@ -30,7 +30,7 @@ def test_super_path_keeps_qualifier_when_head_is_a_table_alias():
 
 
 def test_super_array_index_stays_zero_based_when_navigating():
-    assert "payload -> 'items' -> 0 -> 'sku'" in pg("SELECT payload.items[0].sku FROM t")
+    assert "payload -> 'items' #> '{0}' -> 'sku'" in pg("SELECT payload.items[0].sku FROM t")
 
 
 def test_json_parse_calls_helper_when_translated():

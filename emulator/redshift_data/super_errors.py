@@ -1,0 +1,36 @@
+"""PostgreSQL's errors about jsonb, in the words a Redshift user can act on.
+
+Translation handles SUPER where it can see it (navigations, unnested elements, JSON_PARSE,
+columns of CTEs and derived tables: :mod:`super_semantics`) and refuses what the local stack
+cannot do with ``not supported by the local stack: …``. A column of a real table is not typed
+at translation, so ``payload = 'x'`` or ``UPPER(payload)`` on a SUPER column reach PostgreSQL as
+jsonb and fail there with ``operator does not exist: jsonb = …``, a message about a type no
+Redshift user has. :func:`unsupported_super_error` turns such an error into the same
+``not supported by the local stack`` error, naming the type SUPER; the statement runner calls
+it for every PostgreSQL error and keeps the error as it is when it answers None.
+"""
+from __future__ import annotations
+
+import re
+
+import psycopg
+
+from .sql_errors import UnsupportedSqlError
+
+__all__ = ["unsupported_super_error"]
+
+_JSON_TYPE = re.compile(r"\bjsonb?\b")
+_JSONB = re.compile(r"\bjsonb\b")
+
+
+def unsupported_super_error(exc: psycopg.Error) -> UnsupportedSqlError | None:
+    """``UnsupportedSqlError`` for a PostgreSQL error about a jsonb (SUPER) value, else None."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if not primary:
+        lines = str(exc).strip().splitlines()
+        primary = lines[0] if lines else ""
+    if not _JSON_TYPE.search(primary):
+        return None
+    return UnsupportedSqlError(f"this use of a SUPER value ({_JSONB.sub('super', primary)}); navigate to the "
+                               f"value (payload.x) or cast it (payload.x::varchar) so that its type is known")
