@@ -14,7 +14,7 @@ from pathlib import Path
 from streamload.capacity import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
 from streamload import charts as chart_modules
 from streamload.charts.units import fmt_count, fmt_ms, fmt_rate
-from streamload.report_data import STAGES, CapacityStep, percentiles_of
+from streamload.report_data import STAGES, CapacityStep, percentiles_of, population_stages
 from streamload.report_header import target_description
 from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
@@ -38,13 +38,13 @@ def read_step_reports(data: dict, capacity_dir: Path) -> dict[int, dict]:
 
 
 def _stage_p99(report: dict) -> dict[str, float | None]:
-    stages = report.get("e2e_stages") or {}
-    population = (report.get("e2e_population") or {}).get("stages") or {}
-    out = {}
+    """p99 of each stage: over every record (``e2e_population``) where the run counted it,
+    else from the probe's records (``e2e_stages``; visibility only exists there)."""
+    sources = (population_stages(report), report.get("e2e_stages") or {})
+    out: dict[str, float | None] = {}
     for name in STAGES:
-        entry = stages.get(name) or population.get(name)
-        found = percentiles_of(entry, name, (99.0,)) if entry else None
-        out[name] = found.get(99.0) if found else None
+        found = (percentiles_of(source.get(name), name, (99.0,)) for source in sources if source.get(name))
+        out[name] = next((p.get(99.0) for p in found if p and p.get(99.0) is not None), None)
     return out
 
 

@@ -76,8 +76,10 @@ def _e2e_cards(report: dict, gaps: _Missing) -> list[str]:
             curves.append((f"{name.replace('_', ' ')} (all records)", COLOURS.get(name, COLOURS["neutral"]), points))
     curve = (run_charts.percentile_distribution(curves) if curves else
              gaps.note("Latency percentile distribution", "an e2e HdrHistogram (probe.e2e_histogram)"))
+    canary = (f" The probe is a canary: {probe['sampled']:,} records sampled, at most {probe['sample_per_tick']} a tick."
+              if probe.get("sampled") is not None and probe.get("sample_per_tick") else "")
     return [card("End-to-end latency over time", over_time,
-                 "Each window's p50, p90 and p99 of the probed records, by when the record was produced."),
+                 "Each window's p50, p90 and p99 of the probed records, by when the record was produced." + canary),
             card("Latency percentile distribution", curve, note)]
 
 
@@ -112,10 +114,10 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
     producer = (report.get("config") or {}).get("producer") or {}
     target = None if producer.get("profile") else float(producer.get("rate") or 0) or None
     # Acknowledgements per second come from the producers' compact ledgers, in report.json.
-    series = ([(int(s), int(n)) for s, n in report.get("producer_acks_per_second") or []]
-              or throughput_series(acked_at or [], report.get("started_at", 0)))
+    recorded = [(int(s), int(n)) for s, n in report.get("producer_acks_per_second") or []]
+    series = recorded or throughput_series(acked_at or [], report.get("started_at", 0))
     throughput = (run_charts.throughput_over_time(series, target) if series else
-                  gaps.note("Throughput over time", "the producer's acknowledgements per second"))
+                  gaps.note("Throughput over time", "producer_acks_per_second"))
     history = report.get("locust_history") or []
     locust = (run_charts.locust_over_time(history) if history else
               gaps.note("Locust users, requests and failures over time", "locust_history (Locust's stats history CSV)"))
@@ -129,7 +131,8 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
         errors = run_charts.totals_bars("errors", "Errors, throttles and late sends (whole run)", totals)
     errors += gaps.note("Errors, throttles and late sends over time",
                         "per-second producer counters (throttled, retried, late) and statement failures")
-    source = "From the producer's acknowledgements (ledger), not from report.json." if series else ""
+    source = ("Records Kinesis acknowledged in each second of the run, over every producer." if recorded else
+              "From acknowledgement times the caller passed in (acked_at), not from report.json." if series else "")
     if series and producer.get("profile"):
         source += f" The target follows the rate profile {producer['profile']} and is not drawn."
     return [card("Throughput against target", throughput, source),

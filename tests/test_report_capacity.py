@@ -4,9 +4,9 @@ import re
 
 import pytest
 from report_browser import assert_charts_have_content, charts_in, not_white_share, pixels_of_colour, screenshot
-from report_fixtures import capacity_report
+from report_fixtures import capacity_report, stage
 
-from streamload.capacity_report import render_capacity_page, shard_arithmetic, write_capacity_html
+from streamload.capacity_report import capacity_steps, render_capacity_page, shard_arithmetic, write_capacity_html
 from streamload.charts.units import COLOURS
 
 
@@ -48,6 +48,15 @@ def test_capacity_step_table_shows_stages_and_why_a_step_failed(search):
     assert cells[6] == "79 s" and cells[11:14] == ["41,500", "9,120", "37"]
     assert cells[9].endswith(" s")  # refresh lag p99 is where the time went
     assert "FAILED</span>: achieved 5210.0/s &lt; 95% of 8000/s" in cells[14]
+
+
+def test_capacity_stages_come_from_every_record_when_the_step_counted_them():
+    report = {"e2e_population": {"stages": {"put": stage([5.0] * 99 + [900.0] * 2)}},
+              "e2e_stages": {"put": {"count": 0, "p99_ms": None, "histogram": None}, "visibility": stage([300.0])}}
+    data = {"steps": [{"step": 1, "rate": 100.0, "held": True}]}
+    (step,) = capacity_steps(data, {1: report})
+    assert step.stages_p99["put"] == 900.0 and step.stages_p99["visibility"] == 300.0
+    assert step.stages_p99["arrival"] is None
 
 
 def test_capacity_page_has_no_recommendation_when_no_step_held():
