@@ -29,7 +29,6 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
-import h2.settings
 from aiohttp import web
 from h2.settings import SettingCodes
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -40,6 +39,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 # Windows large enough that a 5 MiB PutRecords body arrives without waiting on WINDOW_UPDATEs.
 RECEIVE_WINDOW = 16 * 1024 * 1024 - 1
 MAX_FRAME = 1024 * 1024
+SILENT_CONNECTION_S = 75.0  # aiohttp's keep-alive timeout
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
 _log = logging.getLogger(__name__)
 
@@ -88,9 +88,12 @@ class ProtocolSniffer(asyncio.Protocol):
         self._http1, self._http2 = http1, http2
         self._transport: asyncio.Transport | None = None
         self._buffer = b""
+        self._silence: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        # A client that connects and says nothing is closed, as aiohttp's keep-alive would.
+        self._silence = asyncio.get_running_loop().call_later(SILENT_CONNECTION_S, transport.close)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -101,6 +104,7 @@ class ProtocolSniffer(asyncio.Protocol):
             chosen = self._http2()
         else:
             return  # a prefix of the preface so far: wait for more
+        self._silence.cancel()
         transport, buffered = self._transport, self._buffer
         self._transport, self._buffer = None, b""
         transport.set_protocol(chosen)
@@ -111,6 +115,8 @@ class ProtocolSniffer(asyncio.Protocol):
         return False  # closed before saying anything decidable
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._silence is not None:
+            self._silence.cancel()
         self._transport = None
 
 
@@ -142,12 +148,12 @@ class Http2Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
         self._service.live.add(self)
-        self._h2.local_settings = h2.settings.Settings(
-            client=False, initial_values={SettingCodes.INITIAL_WINDOW_SIZE: RECEIVE_WINDOW,
-                                          SettingCodes.MAX_FRAME_SIZE: MAX_FRAME,
-                                          SettingCodes.MAX_CONCURRENT_STREAMS: 1000})
         self._h2.initiate_connection()
-        self._h2.increment_flow_control_window(RECEIVE_WINDOW - 65_535)
+        # Announced, and in force once the client acknowledges them (h2 tracks that).
+        self._h2.update_settings({SettingCodes.INITIAL_WINDOW_SIZE: RECEIVE_WINDOW,
+                                  SettingCodes.MAX_FRAME_SIZE: MAX_FRAME,
+                                  SettingCodes.MAX_CONCURRENT_STREAMS: 1000})
+        self._h2.increment_flow_control_window(RECEIVE_WINDOW - self._h2.inbound_flow_control_window)
         self._flush()
 
     def data_received(self, data: bytes) -> None:

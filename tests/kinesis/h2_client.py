@@ -23,6 +23,7 @@ class Http2Client:
         self._h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self._h2.initiate_connection()
         self._socket.sendall(self._h2.data_to_send())
+        self.largest_frame_sent = 0
 
     def post(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         stream_id = self._h2.get_next_available_stream_id()
@@ -37,6 +38,7 @@ class Http2Client:
                 self._pump(stream_id, {})
                 continue
             self._h2.send_data(stream_id, body[sent:sent + size], end_stream=sent + size == len(body))
+            self.largest_frame_sent = max(self.largest_frame_sent, size)
             sent += size
         self._socket.sendall(self._h2.data_to_send())
         answer: dict = {}

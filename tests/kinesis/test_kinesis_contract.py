@@ -93,3 +93,33 @@ def test_bad_input_gets_aws_error_codes_when_limits_broken(contract_kinesis, one
 def test_unknown_stream_and_duplicate_name_get_resource_errors_when_used(contract_kinesis, one_shard_stream):
     assert code_of(lambda: contract_kinesis.describe_stream_summary(StreamName=one_shard_stream + "-none")) == "ResourceNotFoundException"
     assert code_of(lambda: contract_kinesis.create_stream(StreamName=one_shard_stream, ShardCount=1)) == "ResourceInUseException"
+
+
+def message_of(call) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_iterator_requests_get_aws_messages_when_type_and_arguments_disagree(contract_kinesis, one_shard_stream):
+    shard = "shardId-000000000000"
+    sequence_number = contract_kinesis.put_record(StreamName=one_shard_stream, Data=b"x", PartitionKey="k")["SequenceNumber"]
+    iterator = contract_kinesis.get_shard_iterator
+    rule = ("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+            "(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. ")
+    assert message_of(lambda: iterator(StreamName=one_shard_stream, ShardId=shard, ShardIteratorType="LATEST",
+                                       StartingSequenceNumber=sequence_number)) == (
+        "InvalidArgumentException", rule + "Request specified LATEST and also a StartingSequenceNumber.")
+    assert message_of(lambda: iterator(StreamName=one_shard_stream, ShardId=shard,
+                                       ShardIteratorType="AT_SEQUENCE_NUMBER")) == (
+        "InvalidArgumentException", rule + "Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber.")
+    code, message = message_of(lambda: iterator(StreamName=one_shard_stream, ShardId=shard,
+                                                ShardIteratorType="AT_TIMESTAMP", Timestamp=time.time() + 3600))
+    assert code == "InvalidArgumentException"
+    assert message.startswith("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis.")
+    assert message_of(lambda: contract_kinesis.list_shards()) == (
+        "InvalidArgumentException", "Either NextToken or StreamName should be provided.")
+    assert message_of(lambda: iterator(StreamName=one_shard_stream, ShardId=shard,
+                                       ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber="12x")) == (
+        "ValidationException", "1 validation error detected: Value '12x' at 'startingSequenceNumber' failed to "
+        "satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})")

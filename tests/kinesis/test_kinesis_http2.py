@@ -76,6 +76,14 @@ def test_large_get_records_answer_arrives_whole_when_it_exceeds_the_client_windo
     assert status == 200 and len(answer["Records"]) == 500
 
 
+def test_large_put_records_body_is_taken_in_big_frames_when_client_uses_announced_settings(server, h2):
+    _call(h2, server.url, "CreateStream", {"StreamName": "wide", "ShardCount": 1})  # settings exchanged by now
+    records = [{"Data": base64.b64encode(b"w" * 8192).decode(), "PartitionKey": str(i)} for i in range(500)]
+    status, _, answer = _call(h2, server.url, "PutRecords", {"StreamName": "wide", "Records": records})
+    assert h2.largest_frame_sent > 65_535  # the server announced 1 MiB frames and a 16 MiB window
+    assert status == 200 and answer["FailedRecordCount"] == 0
+
+
 def test_errors_keep_aws_envelope_over_http2_when_request_is_unsigned_or_invalid(server, h2):
     status, headers, body = h2.post({"Content-Type": JSON_TYPE, "X-Amz-Target": "Kinesis_20131202.ListStreams"}, b"{}")
     assert (status, headers["x-amzn-errortype"]) == (400, "MissingAuthenticationTokenException")
