@@ -54,6 +54,8 @@ _UNSUPPORTED_FUNCTIONS = {
     "ARRAY_FLATTEN": "ARRAY_FLATTEN", "OBJECT": "OBJECT", "ARRAY_CONCAT": "ARRAY_CONCAT",
     "SPLIT_TO_ARRAY": "SPLIT_TO_ARRAY", "OBJECT_TRANSFORM": "OBJECT_TRANSFORM",
 }
+# sqlglot's names for aggregates Redshift spells otherwise
+_AGGREGATE_NAMES = {exp.GroupConcat: "LISTAGG", exp.ApproxDistinct: "APPROXIMATE COUNT", exp.ArrayAgg: "ARRAY_AGG"}
 _UNSUPPORTED_CLASSES = {exp.ArrayConcat: "ARRAY_CONCAT", exp.StringToArray: "SPLIT_TO_ARRAY",
                         exp.ObjectTransform: "OBJECT_TRANSFORM"}
 
@@ -251,8 +253,8 @@ class SuperTranslator:
 
     def _aggregate(self, node: exp.Expression) -> exp.Expression:
         if any(is_super(child) for child in node.iter_expressions()):
-            name = node.sql_name()
-            raise UnsupportedSqlError(f"{name} of a SUPER value (cast it first, e.g. {name}(payload.seq::bigint))")
+            name = _AGGREGATE_NAMES.get(type(node)) or node.sql_name()
+            raise UnsupportedSqlError(f"{name} of a SUPER value (cast it to a type first, e.g. payload.seq::bigint)")
         return node
 
     def _ordered(self, node: exp.Ordered) -> exp.Expression:

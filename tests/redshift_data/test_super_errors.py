@@ -26,5 +26,11 @@ def test_jsonb_error_is_unsupported_super_use_when_postgres_rejects_a_super_valu
     assert "jsonb" not in str(error)
 
 
+def test_text_that_is_not_json_is_a_json_parsing_error_when_parsed(postgres):
+    error = unsupported_super_error(_postgres_error(postgres, "SELECT 'oops'::jsonb"))
+    assert error is not None and str(error).startswith("JSON parsing error: invalid input syntax for type json")
+    assert "not supported" not in str(error)
+
+
 def test_other_postgres_errors_are_left_alone_when_not_about_jsonb(postgres):
     assert unsupported_super_error(_postgres_error(postgres, "SELECT 1 / 0")) is None
