@@ -139,7 +139,8 @@ def recommend_shards(rate: float, plan: CapacityPlan) -> int:
 
 def step_result(step: int, rate: float, report: dict, exit_code: int, out_dir: Path, plan: CapacityPlan) -> StepResult:
     """Judge one step from its report and its producers' summaries."""
-    ledgers = sorted(out_dir.glob("ledger-*.json"))
+    # "ledger-*.json" also matches each ledger's "<ledger>.summary.json": keep the ledgers only.
+    ledgers = sorted(p for p in out_dir.glob("ledger-*.json") if not p.name.endswith(".summary.json"))
     summaries = read_ledgers(ledgers).summaries
     achieved = sum(float(s.get("achieved_rate", 0) or 0) for s in summaries) if summaries else None
     why = [f"threshold {t['threshold']} (value {t['value']})" for t in report.get("thresholds", []) if not t["ok"]]

@@ -13,6 +13,7 @@ from streamload.capacity import (
     write_capacity_report,
 )
 from streamload.core.config import StreamloadConfig
+from streamload.core.ledger import LedgerWriter
 
 
 def _search_until(plan: CapacityPlan, breaks_above: float) -> list[float]:
@@ -62,11 +63,19 @@ def test_recommend_shards_covers_rate_with_headroom_by_records_and_bytes():
     assert recommend_shards(200, big) == 3        # 102.4 records/s per shard by bytes
 
 
+def _write_step_ledger(step_dir, achieved, throttled=0, producer_id="p0"):
+    """What one producer leaves in a step's folder: its compact ledger and its summary."""
+    step_dir.mkdir(parents=True, exist_ok=True)
+    with LedgerWriter(step_dir / f"ledger-{producer_id}.json", producer_id=producer_id, run_id="r") as ledger:
+        ledger.generated(2)
+        ledger.append([(f"{producer_id}-r-{seq}", producer_id, seq, "shardId-000000000000", str(100 + seq), 1.0, 1.01)
+                       for seq in range(2)])
+        ledger.write_summary({"achieved_rate": achieved, "throttled": throttled, "late": 0, "done": True})
+
+
 def _step_dir(tmp_path, name, achieved, throttled=0):
     d = tmp_path / name
-    d.mkdir()
-    (d / "ledger-p0.jsonl").write_text("")
-    (d / "ledger-p0.jsonl.summary.json").write_text(json.dumps({"achieved_rate": achieved, "throttled": throttled, "late": 0}))
+    _write_step_ledger(d, achieved, throttled)
     return d
 
 
@@ -78,6 +87,15 @@ def test_step_fails_when_producer_could_not_reach_rate_even_if_thresholds_hold(t
     assert "achieved 120.0/s < 95% of 200/s" in slow.why
     fine = step_result(2, 100, report, 0, _step_dir(tmp_path, "b", achieved=99.0), plan)
     assert fine.held and fine.why == []
+
+
+def test_step_sums_every_producer_summary_when_a_step_ran_several_producers(tmp_path):
+    plan = CapacityPlan(start_rate=100, max_rate=400, step_duration_s=2)
+    step = tmp_path / "s"
+    _write_step_ledger(step, achieved=60.0, throttled=3, producer_id="p0")
+    _write_step_ledger(step, achieved=40.0, throttled=4, producer_id="p1")
+    result = step_result(1, 100, {"lost": 0, "thresholds": []}, 0, step, plan)
+    assert result.held and result.achieved == 100.0 and result.throttled == 7
 
 
 def test_step_fails_naming_the_threshold_when_one_breaks(tmp_path):
@@ -96,9 +114,7 @@ def test_run_capacity_writes_evidence_table_when_pipeline_saturates(tmp_path):
     def run_step(step_cfg, step_dir):
         seen.append((step_cfg.stream.name, step_cfg.producer.rate, step_cfg.producer.duration_s))
         achieved = min(step_cfg.producer.rate, 300.0)
-        step_dir.mkdir(parents=True)
-        (step_dir / "ledger-p0.jsonl").write_text("")
-        (step_dir / "ledger-p0.jsonl.summary.json").write_text(json.dumps({"achieved_rate": achieved, "throttled": 0}))
+        _write_step_ledger(step_dir, achieved)
         return {"e2e_p50_ms": 100.0, "e2e_p99_ms": step_cfg.producer.rate, "lost": 0, "thresholds": []}, 0
 
     plan = CapacityPlan(start_rate=50, max_rate=1000, step_duration_s=3, max_steps=6)

@@ -120,7 +120,7 @@ def test_plan_writes_run_plan_naming_every_producer_ledger(tmp_path):
     assert main(["plan", "--config", str(cfg), "--producers", "3", "--producer-id-prefix", "streamload-producer-",
                  "--ledger-dir", "/data", "--output", str(out)]) == 0
     plan = RunPlan.read(out)
-    assert plan.ledger_paths == [f"/data/ledger-streamload-producer-{i}.jsonl" for i in range(3)]
+    assert plan.ledger_paths == [f"/data/ledger-streamload-producer-{i}.json" for i in range(3)]
     assert plan.settings.producer.rate == 300
 
 
@@ -174,7 +174,7 @@ def test_k8s_manifests_run_real_cli_flags_and_agree_with_run_config():
     assert p.rate * producer["spec"]["completions"] == cfg.producer.rate
     assert p.stream == cfg.stream.name and p.duration == cfg.producer.duration_s
     assert p.producer_id == "streamload-producer-$(JOB_COMPLETION_INDEX)"
-    assert p.ledger.name == "ledger-streamload-producer-$(JOB_COMPLETION_INDEX).jsonl"  # what `streamload plan` lists
+    assert p.ledger.name == "ledger-streamload-producer-$(JOB_COMPLETION_INDEX).json"  # what `streamload plan` lists
 
     argv = _container_argv(master)
     assert argv[:3] == ["python", "-m", "locust"]
@@ -215,4 +215,4 @@ def test_k8s_readme_plan_command_matches_the_cli(tmp_path):
     argv[argv.index("--output") + 1] = str(tmp_path / "run-plan.json")
     assert main(argv) == 0
     plan = json.loads((tmp_path / "run-plan.json").read_text())
-    assert [Path(p).name for p in plan["ledger_paths"]] == [f"ledger-streamload-producer-{i}.jsonl" for i in range(3)]
+    assert [Path(p).name for p in plan["ledger_paths"]] == [f"ledger-streamload-producer-{i}.json" for i in range(3)]

@@ -1,75 +1,69 @@
-"""E2E decomposition per record from a synthetic ledger and view rows, and histogram merging."""
-import json
+"""E2E decomposition of the records the probe samples from synthetic view rows, and histogram merging."""
 import random
 
 import pytest
 
-from loadtest.decomposition import STAGES, StageHistograms, decompose, merge_stage_json
-from loadtest.probe import LedgerFollower, ProbeState, format_redshift_timestamp
+from loadtest.decomposition import STAGES, StageHistograms, decompose, merge_stage_json, to_us
+from loadtest.probe import ProbeState, format_redshift_timestamp
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
 
 def _synthetic(n: int, seed: int = 3):
-    """n records and the refreshes that ingested them: records are
-    (event_id, produced, acked, arrival, refresh_end, seen), all epoch seconds; a refresh
-    ends every 0.5 s and is credited with what arrived before it ended."""
+    """n records of one producer as the view holds them: (seq, produced, arrival, refresh_time),
+    epoch seconds; a refresh ends every 0.5 s and ingests what arrived before it ended."""
     rng = random.Random(seed)
     refresh_ends = [T0 + 0.5 * i + 0.2 for i in range(1, 40)]
     out = []
-    for i in range(n):
-        produced = T0 + i * 0.013 + rng.random() * 1e-3
+    for seq in range(n):
+        produced = T0 + seq * 0.013 + rng.random() * 1e-3
         arrival = produced + rng.uniform(0.001, 0.05)
-        acked = arrival + rng.uniform(0.0005, 0.02)
         refresh = next(end for end in refresh_ends if end >= arrival)
-        seen = refresh + rng.uniform(0.01, 0.6)
-        out.append((f"e{i}", produced, acked, arrival, refresh, seen))
-    return out, refresh_ends
+        out.append((seq, produced, arrival, refresh))
+    return out
 
 
-def test_chain_stages_sum_to_total_for_every_record_when_read_from_ledger_and_view(tmp_path):
-    records, refresh_ends = _synthetic(200)
-    ledger = tmp_path / "ledger-p0.jsonl"
-    ledger.write_text("".join(json.dumps({"event_id": e, "produced_at": p, "acked_at": a}) + "\n"
-                              for e, p, a, *_ in records))
-    follower = LedgerFollower([ledger])
-    probe = ProbeState(run_started_at=T0)
+def _warehouse_answer(records, probe: ProbeState, now: float):
+    """What the probe's SQL returns at ``now``: rows of refreshes newer than the watermark that
+    had finished by then, newest refresh first, at most ``sample_size``."""
+    since = to_us(probe.watermark or probe.run_started_at - 60)
+    visible = [r for r in records if since < to_us(r[3]) and r[3] <= now]
+    visible.sort(key=lambda r: r[3], reverse=True)
+    return [["p0", seq, produced, format_redshift_timestamp(arrival), format_redshift_timestamp(refresh)]
+            for seq, produced, arrival, refresh in visible[:probe.sample_size]]
 
-    puts = probe.observe_ledger(follower.poll())
-    first_seen, complete = [], []
-    for event_id, produced, _acked, arrival, _refresh, seen_at in records:
-        row = [json.dumps(event_id), repr(produced), format_redshift_timestamp(arrival)]
-        first_seen += probe.observe([row], seen_at=seen_at)
-        # The probe then reads the refreshes that had finished by the time it looked.
-        history = [[format_redshift_timestamp(end)] for end in refresh_ends if end <= seen_at]
-        complete += probe.observe_refreshes(history)
 
-    assert len(first_seen) == len(complete) == len(puts) == 200
-    assert probe.pending_refresh == []
-    for stages, (_e, produced, _a, _arrival, refresh, _seen) in zip(complete, records):
+def test_sampled_stages_sum_to_total_and_credit_their_refresh_when_the_probe_ticks_over_a_run():
+    records = _synthetic(1000)
+    by_seq = {seq: (produced, arrival, refresh) for seq, produced, arrival, refresh in records}
+    probe = ProbeState(run_id="r1", run_started_at=T0, sample_size=20)
+    sampled, watermarks = [], []
+    now = T0
+    while now < records[-1][3] + 1.0:
+        now += 0.3
+        rows = _warehouse_answer(records, probe, now)
+        assert len(rows) <= probe.sample_size  # bounded, whatever the rate
+        for row, stages in zip(rows, probe.observe(rows, seen_at=now)):
+            sampled.append((row[1], stages, now))
+        watermarks.append(probe.watermark)
+
+    assert watermarks == sorted(watermarks)
+    assert probe.watermark == pytest.approx(records[-1][3], abs=1e-6)  # reached the last refresh
+    assert len({seq for seq, _, _ in sampled}) == len(sampled) == probe.sampled  # nothing sampled twice
+    assert 0 < len(sampled) < len(records)  # a sample, not the population
+    for seq, stages, seen_at in sampled:
+        produced, arrival, refresh = by_seq[seq]
         assert stages.arrival + stages.refresh_lag + stages.visibility == stages.total
-        assert min(stages.arrival, stages.refresh_lag, stages.visibility) > 0
-        # credited to the refresh that ingested it
-        assert stages.arrival + stages.refresh_lag == round(refresh * 1e6) - round(produced * 1e6)
-    assert [s.total for s in first_seen] == [s.total for s in complete]
-    # put comes from the ledger: acked_at - produced_at, to the microsecond.
-    expected_puts = sorted(round(a * 1e6) - round(p * 1e6) for _e, p, a, *_ in records)
-    assert sorted(puts) == expected_puts
+        assert stages.total == to_us(seen_at) - to_us(produced)
+        # credited to the refresh that ingested it, as the view's refresh_time says
+        assert stages.arrival + stages.refresh_lag == to_us(refresh) - to_us(produced)
+        assert stages.arrival > 0 and stages.refresh_lag > 0 and stages.visibility >= 0
     summary = probe.stages.to_json()
-    assert {name: summary[name]["count"] for name in STAGES} == {name: 200 for name in STAGES}
+    chain = ("arrival", "refresh_lag", "visibility", "total")
+    assert {name: summary[name]["count"] for name in chain} == {name: len(sampled) for name in chain}
+    assert summary["put"]["count"] == 0  # put comes from the producers' ledgers, not the probe
     assert all(summary[name]["negative"] == 0 for name in STAGES)
     assert summary["total"]["p50_ms"] <= summary["total"]["p99_ms"]
-
-
-def test_records_wait_for_their_refresh_when_the_history_lags():
-    probe = ProbeState(run_started_at=T0)
-    probe.observe([[json.dumps("a"), repr(T0), format_redshift_timestamp(T0 + 0.01)]], seen_at=T0 + 1.0)
-    assert probe.observe_refreshes([]) == [] and len(probe.pending_refresh) == 1
-    # A refresh that ended before the record arrived cannot have ingested it.
-    assert probe.observe_refreshes([[format_redshift_timestamp(T0 + 0.005)]]) == []
-    (stages,) = probe.observe_refreshes([[format_redshift_timestamp(T0 + 0.6)]])
-    assert (stages.arrival, stages.refresh_lag, stages.visibility) == (10_000, 590_000, 400_000)
-    assert "end_time > '2026-01-01 00:00:00.600000'" in probe.refresh_history_sql("public.my_stream_vw")
 
 
 def test_decompose_keeps_signed_values_and_counts_negatives_when_clocks_disagree():
