@@ -4,7 +4,7 @@ The SDKs are generated from these models, and AWS's front ends check requests ag
 them before a service sees them. Checking from the same model keeps every operation's
 required members, types, lengths, ranges, patterns and enums as AWS has them, without a
 hand-written schema per operation. Kinesis and the Data API (JSON 1.1), STS (query
-protocol, flattened form fields: ``query_input`` nests them first) and SSO-OIDC
+protocol, whose flat form fields ``query_protocol.query_input`` nests first) and SSO-OIDC
 (rest-json) all use this module; each service turns the two failures into its own error
 class:
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -42,8 +42,8 @@ __all__ = [
     "service_model",
     "operation_model",
     "validate_input",
-    "query_input",
     "violations_message",
+    "wire_name",
     "shown_pattern",
 ]
 
@@ -119,7 +119,7 @@ def _operation_check(operation: OperationModel, unchecked_patterns: frozenset[st
 # ---- messages ---------------------------------------------------------------------------
 
 
-def _wire_name(member: str) -> str:
+def wire_name(member: str) -> str:
     # AWS names members in lower camel case: ShardCount -> shardCount.
     return member[:1].lower() + member[1:]
 
@@ -218,10 +218,10 @@ def _compile(shape: Shape, memo: dict[str, Check], check_pattern: bool = True) -
 
 def _structure_check(shape: Shape, memo: dict[str, Check], unchecked_patterns: frozenset[str]) -> Check:
     members = {
-        name: (_wire_name(name), _compile(member, memo, name not in unchecked_patterns))
+        name: (wire_name(name), _compile(member, memo, name not in unchecked_patterns))
         for name, member in shape.members.items()
     }
-    required = [(name, _wire_name(name)) for name in shape.required_members]
+    required = [(name, wire_name(name)) for name in shape.required_members]
 
     def check(value: Any, parent: str, name: str, violations: list) -> dict:
         if not isinstance(value, dict):
@@ -372,53 +372,3 @@ def _map_check(shape: Shape, memo: dict[str, Check]) -> Check:
                 for k, v in value.items()}
 
     return check
-
-
-# ---- query protocol (STS) ---------------------------------------------------------------
-
-
-def query_input(operation: OperationModel, params: Mapping[str, str]) -> dict:
-    """Form fields of a query-protocol request (``ProvidedContexts.member.1.ProviderArn``)
-    nested as the JSON body the same shape would have, numbers and booleans converted,
-    ready for ``validate_input``. Fields the shape does not name are left out."""
-    shape = operation.input_shape
-    if shape is None:
-        return {}
-    return _query_structure(shape, params, "")
-
-
-def _query_structure(shape: Shape, params: Mapping[str, str], key: str) -> dict:
-    out = {}
-    for name, member in shape.members.items():
-        field = member.serialization.get("name", name)
-        value = _query_value(member, params, f"{key}.{field}" if key else field)
-        if value is not None:
-            out[name] = value
-    return out
-
-
-def _query_value(shape: Shape, params: Mapping[str, str], key: str) -> Any:
-    kind = shape.type_name
-    if kind == "structure":
-        prefix = key + "."
-        return _query_structure(shape, params, key) if any(k.startswith(prefix) for k in params) else None
-    if kind == "list":
-        base = key if shape.serialization.get("flattened") else f"{key}.member"
-        indexes = sorted({int(part) for part in (k[len(base) + 1:].split(".", 1)[0] for k in params
-                                                  if k.startswith(base + ".")) if part.isdecimal()})
-        if not indexes:
-            return [] if params.get(key) == "" else None  # "Name=" is the query form of []
-        return [_query_value(shape.member, params, f"{base}.{index}") for index in indexes]
-    raw = params.get(key)
-    if raw is None:
-        return None
-    if kind in ("integer", "long"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ShapeMismatch(f"Value '{raw}' at '{_wire_name(key)}' is not a valid integer.") from None
-    if kind == "boolean":
-        if raw not in ("true", "false"):
-            raise ShapeMismatch(f"Value '{raw}' at '{_wire_name(key)}' is not a valid boolean.")
-        return raw == "true"
-    return raw  # strings; blobs stay base64 text, as in JSON

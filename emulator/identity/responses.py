@@ -24,6 +24,7 @@ import orjson
 from aiohttp import web
 
 from emulator import service_model as model
+from emulator.query_protocol import query_input
 
 from .exceptions import (STS_XMLNS, AccessDeniedException, InvalidAction, InvalidClientTokenId,
                          InvalidParameterValue, InvalidRequestException, MissingAuthenticationToken,
@@ -54,7 +55,7 @@ def _sts_input(action: str, params: dict[str, str]) -> dict[str, Any]:
     """The action's form fields, nested, typed and checked against the STS model."""
     operation = model.operation_model("sts", action)
     try:
-        return model.validate_input(operation, model.query_input(operation, params))
+        return model.validate_input(operation, query_input(operation, params))
     except model.ShapeMismatch as error:
         raise InvalidParameterValue(error.message) from None
     except model.ConstraintViolations as error:
