@@ -39,7 +39,7 @@ __all__ = [
 
 _AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)"
-    r"/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;_.-]+),\s*Signature=(?P<signature>[0-9a-f]+)\s*$"
+    r"/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;_.:-]+),\s*Signature=(?P<signature>[0-9a-f]+)\s*$"
 )
 SIGNATURE_MISMATCH_MESSAGE = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "

@@ -5,8 +5,8 @@ stages add up exactly):
 
 - ``put``         = acked_at − produced_at (the producer's ledger: PutRecords acknowledged);
 - ``arrival``     = approximate_arrival_timestamp − produced_at (Kinesis stamped it);
-- ``refresh_lag`` = refresh_time − arrival, where refresh_time is when the REFRESH that
-                    ingested the record finished (``RefreshTimeline``);
+- ``refresh_lag`` = refresh_time − arrival, where refresh_time is the view's own column:
+                    when the REFRESH that ingested the record ran;
 - ``visibility``  = first seen by a query − refresh_time (the probe's polling cadence and
                     its query's own time);
 - ``total``       = first seen − produced_at.
@@ -15,12 +15,9 @@ stages add up exactly):
 ``arrival`` (Kinesis stamps the record before the producer receives the ack), so it is
 shown next to the chain, not added to it.
 
-Which REFRESH ingested a record. The tutorial's view holds only the arrival time and the
-payload, so refresh times come from ``SYS_MV_REFRESH_HISTORY``: the refresh credited with
-a record is the first one that finished, having updated the view, at or after the record's
-arrival. A record that arrived while a refresh was running and was left for the next one is
-credited to the running one: up to one refresh interval moves from refresh_lag to
-visibility, and the sum stays exact.
+Which REFRESH ingested a record: the view's ``refresh_time`` column says so for every row
+(streamload's view selects it; Kinesis streaming sources provide it), so the stages come
+straight from the row the probe samples, and the whole population's from SQL at the end.
 
 Timestamps come from three clocks (producer host, Kinesis, Redshift). A stage can come out
 negative when those clocks disagree; HdrHistograms cannot hold negatives, so such values
@@ -35,7 +32,7 @@ from typing import Any, Iterable
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["CHAIN", "STAGES", "RecordStages", "RefreshTimeline", "StageHistograms", "decompose", "to_us",
+__all__ = ["CHAIN", "STAGES", "RecordStages", "StageHistograms", "decompose", "to_us",
            "merge_stage_json"]
 
 CHAIN = ("arrival", "refresh_lag", "visibility")  # these sum to total
@@ -77,28 +74,6 @@ def decompose(produced_at: float, seen_at: float, acked_at: float | None = None,
         refresh_lag=refresh - arrival if refresh is not None and arrival is not None else None,
         visibility=seen - refresh if refresh is not None else None,
     )
-
-
-class RefreshTimeline:
-    """End times (us) of the REFRESHes that updated the view, in order."""
-
-    def __init__(self) -> None:
-        self.ends: list[int] = []
-
-    def add(self, end_at: float) -> None:
-        end = to_us(end_at)
-        i = bisect.bisect_left(self.ends, end)
-        if i == len(self.ends) or self.ends[i] != end:
-            self.ends.insert(i, end)
-
-    @property
-    def latest(self) -> int | None:
-        return self.ends[-1] if self.ends else None
-
-    def ingesting_refresh(self, arrival_at: float) -> float | None:
-        """End time (epoch s) of the refresh credited with a record; None: not known yet."""
-        i = bisect.bisect_left(self.ends, to_us(arrival_at))
-        return self.ends[i] / 1_000_000 if i < len(self.ends) else None
 
 
 def _new() -> HdrHistogram:

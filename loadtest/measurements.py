@@ -75,8 +75,12 @@ def measurement_summary_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     stages = report.get("e2e_stages") or {}
     if stages.get("total", {}).get("count"):
-        lines.append("  e2e stages p50/p99: " + "  ".join(
-            f"{name}={_ms(s.get('p50_ms'))}/{_ms(s.get('p99_ms'))}" for name, s in stages.items()))
+        lines.append("  e2e stages p50/p99 (canary sample): " + "  ".join(
+            f"{name}={_ms(s.get('p50_ms'))}/{_ms(s.get('p99_ms'))}" for name, s in stages.items() if s.get("count")))
+    population = (report.get("e2e_population") or {}).get("stages") or {}
+    if population:
+        lines.append("  e2e stages p50/p99 (every record, counted in SQL): " + "  ".join(
+            f"{name}={_ms(s.get('p50_ms'))}/{_ms(s.get('p99_ms'))}" for name, s in sorted(population.items())))
     for name, s in (report.get("open_model") or {}).items():
         lines.append(f"  open model {name}: intended={s['intended']} started={s['started']} late={s['late']} "
                      f"dropped={s['dropped']} failed={s['failed']} from intended start p50={_ms(s['latency_p50_ms'])} "

@@ -144,6 +144,8 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
     report["statement_latency_ms"] = percentiles
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
+    if put := report["e2e_population"].get("stages", {}).get("put"):  # every record's, from the ledgers
+        report.setdefault("e2e_stages", {})["put"] = {**put, "negative": 0}
     report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, ledgers, csv_prefix, started_at)
     report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name, mv, audit,
                                                      started_at)

@@ -22,6 +22,7 @@ from .execution import StatementExecutor
 from .pools import ConnectionPools, reset_session
 from .rbac import RbacCatalog
 from .results import ResultTooLargeError
+from .super_errors import unsupported_super_error
 from .role_chain import CURRENT_WAREHOUSE, RoleChainChecker
 from .sessions import Session, SessionStore
 from .settings import RedshiftDataSettings
@@ -299,6 +300,8 @@ class RedshiftDataBackend:
 
 
 def _postgres_error_text(exc: BaseException) -> str:
+    if isinstance(exc, psycopg.Error) and (unsupported := unsupported_super_error(exc)) is not None:
+        return str(unsupported)  # a jsonb error a Redshift user would not recognise
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     return f"ERROR: {primary}" if primary else (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .translate import CaseRules, SqlTranslationError, _Tokens
+from .translate import CaseRules, SqlTranslationError, UnsupportedSqlError, _Tokens
 
 __all__ = ["SessionSettings", "SettingCommand", "parse_setting_command", "REDSHIFT_ONLY_PARAMETERS"]
 
@@ -22,9 +22,16 @@ REDSHIFT_ONLY_PARAMETERS = {
     "enable_result_cache_for_session": "on",
     "query_group": "default",
     "wlm_query_slot_count": "1",
+    # SUPER's lax mode (the default): a failed navigation or cast gives NULL. Strict mode is not
+    # supported locally; the parse setting is remembered only.
+    "navigate_super_null_on_error": "on",
+    "cast_super_null_on_error": "on",
+    "parse_super_null_on_error": "off",
 }
 _BOOLEAN = {"enable_case_sensitive_identifier", "enable_case_sensitive_super_attribute",
-            "enable_result_cache_for_session"}
+            "enable_result_cache_for_session", "navigate_super_null_on_error", "cast_super_null_on_error",
+            "parse_super_null_on_error"}
+_LAX_ONLY = ("navigate_super_null_on_error", "cast_super_null_on_error")
 _TRUE, _FALSE = ("true", "on", "1", "yes"), ("false", "off", "0", "no")
 
 
@@ -86,7 +93,10 @@ def parse_setting_command(sql_text: str) -> SettingCommand | None:
     _expect_end(tokens)
     if raw.upper() == "DEFAULT":
         return SettingCommand("SET", name, None)
-    return SettingCommand("SET", name, _normalise(name, raw))
+    value = _normalise(name, raw)
+    if name in _LAX_ONLY and value == "off":
+        raise UnsupportedSqlError(f"strict SUPER mode ({name} off)")
+    return SettingCommand("SET", name, value)
 
 
 def _normalise(name: str, raw: str) -> str:

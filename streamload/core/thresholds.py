@@ -114,7 +114,11 @@ def metric_value(report: dict, metric: str, labels: dict[str, str]) -> float | N
     if match:
         base, q = match["base"], float(match["q"])
         if base in _STAGE_METRICS:
-            return _histogram_percentile(((report.get("e2e_stages") or {}).get(base) or {}).get("histogram"), q)
+            # Every record's stage (counted in SQL, put from the ledgers) where the run has it,
+            # else the canary sample's (visibility is only ever sampled).
+            population = ((report.get("e2e_population") or {}).get("stages") or {}).get(base) or {}
+            sampled = (report.get("e2e_stages") or {}).get(base) or {}
+            return _histogram_percentile(population.get("histogram") or sampled.get("histogram"), q)
         if base in ("e2e", "arrival"):
             return _histogram_percentile(report.get("probe", {}).get(f"{base}_histogram"), q)
         if base in ("refresh", "query", "probe"):

@@ -54,7 +54,7 @@ def test_batch_is_validation_error_when_sqls_empty_or_too_many(data_api_url):
     unchecked = boto3.client("redshift-data", endpoint_url=data_api_url, config=Config(parameter_validation=False),
                              **LOCAL_CREDENTIALS)
     for sqls in ([], ["SELECT 1"] * 41):
-        with pytest.raises(unchecked.exceptions.ValidationException, match="between 1 and 40"):
+        with pytest.raises(unchecked.exceptions.ValidationException, match=r"Member must have length (greater|less) than or equal to (1|40)"):
             unchecked.batch_execute_statement(Sqls=sqls, Database="dev", WorkgroupName="local")
 
 

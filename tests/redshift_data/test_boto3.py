@@ -33,14 +33,17 @@ def test_failing_sql_ends_failed_with_postgres_error_when_table_missing(client):
     assert 'relation "no_such_table_here" does not exist' in described["Error"]
 
 
-def test_get_result_is_validation_error_when_statement_has_no_result_set(client):
+def test_get_result_is_resource_not_found_when_statement_has_no_result_set(client):
     table = f"t_{uuid.uuid4().hex[:8]}"
     described = run_sql(client, f"CREATE TABLE {table} (id int)")
     assert described["Status"] == "FINISHED" and described["HasResultSet"] is False
     with pytest.raises(ClientError) as info:
         client.get_statement_result(Id=described["Id"])
-    assert info.value.response["Error"]["Code"] == "ValidationException"
-    assert "Query does not have result" in info.value.response["Error"]["Message"]
+    # AWS's recorded answer: HTTP 400 ResourceNotFoundException.
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert info.value.response["Error"]["Message"] == \
+        "Query does not have result. Please check query status with DescribeStatement."
 
 
 def test_unknown_id_is_resource_not_found_when_described(client):

@@ -109,7 +109,7 @@ def test_contract_errors_have_aws_codes(warehouse):
         "ResourceNotFoundException"
     ddl = warehouse.run("CREATE TEMP TABLE contract_t (x int)")
     assert ddl["HasResultSet"] is False
-    assert error_code(lambda: warehouse.client.get_statement_result(Id=ddl["Id"])) == "ValidationException"
+    assert error_code(lambda: warehouse.client.get_statement_result(Id=ddl["Id"])) == "ResourceNotFoundException"
 
 
 def test_contract_super_navigation_and_case_rules(warehouse):

@@ -3,6 +3,8 @@
 Redshift these statements run."""
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from .conftest import run_sql
@@ -28,3 +30,21 @@ def test_super_statement_fails_as_unsupported_when_local_stack_cannot_run_it(cli
     described = run_sql(client, sql)
     assert described["Status"] == "FAILED"
     assert described["Error"].startswith(f"not supported by the local stack: {what}")
+
+
+@pytest.mark.parametrize("setting", ["navigate_super_null_on_error", "cast_super_null_on_error"])
+def test_strict_super_mode_fails_as_unsupported_when_a_session_turns_lax_mode_off(client, setting):
+    described = run_sql(client, f"SET {setting} TO off")
+    assert described["Status"] == "FAILED"
+    assert described["Error"] == f"not supported by the local stack: strict SUPER mode ({setting} off)"
+    assert run_sql(client, f"SET {setting} TO on")["Status"] == "FINISHED"
+
+
+def test_bare_super_column_fails_as_unsupported_not_as_a_postgres_error_when_used_as_text(client):
+    table = f"bare_{uuid.uuid4().hex[:8]}"
+    assert run_sql(client, f"CREATE TABLE {table} (payload SUPER)")["Status"] == "FINISHED"
+    described = run_sql(client, f"SELECT UPPER(payload) FROM {table}")
+    assert described["Status"] == "FAILED"
+    assert described["Error"].startswith("not supported by the local stack: this use of a SUPER value"), \
+        described["Error"]
+    assert "jsonb" not in described["Error"]
