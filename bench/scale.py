@@ -5,7 +5,8 @@ A table shaped like streamload's view (approximate_arrival_timestamp, refresh_ti
 filled straight in SQL with ``generate_series`` (no Kinesis needed), two producers' compact
 ledgers are written to match (with a few injected losses and duplicates, so the audit has
 something to find), then the real audit (``streamload.audit.audit_view`` and
-``population_latency``) and one probe tick run through the local Data API, in this process.
+``population_latency``) and one probe tick run through the local Data API, which runs in its
+own process so the memory measured here is the client's alone (peak RSS growth during the audit).
 
 Prints, last:
   RATIO audit_time_10m_vs_1m <x>            goal <= 12 (the warehouse's scan is linear)
@@ -22,15 +23,15 @@ import argparse
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.processes import served  # noqa: E402
 from emulator.postgres import PostgresServer  # noqa: E402
-from emulator.redshift_data import RedshiftDataSettings, create_app  # noqa: E402
-from emulator.runtime import BackgroundServer  # noqa: E402
 from loadtest.probe import ProbeState  # noqa: E402
 from streamload.audit import audit_view  # noqa: E402
 from streamload.core.config import RedshiftConfig, TargetConfig  # noqa: E402
@@ -82,16 +83,42 @@ def _ledgers(folder: Path, run_id: str, producers: int, records: int) -> list[Pa
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's resident memory now (Linux), in MiB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+class _PeakRss:
+    """The highest RSS seen while the block runs (sampled every 20 ms), minus RSS before it."""
+
+    def __enter__(self) -> "_PeakRss":
+        self.before = self.peak = _rss_mb()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+    @property
+    def growth_mb(self) -> float:
+        return self.peak - self.before
 
 
 def _audit(client: DataApiClient, paths: list[Path], run_id: str) -> dict:
-    rss_before = _rss_mb()
     started = time.perf_counter()
-    audit = audit_view(client, "vw", run_id, paths, T0)
-    latency = population_latency(client, "vw", run_id)
+    with _PeakRss() as rss:
+        audit = audit_view(client, "vw", run_id, paths, T0)
+        latency = population_latency(client, "vw", run_id)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rss_growth_mb": _rss_mb() - rss_before,
+    return {"seconds": seconds, "rss_growth_mb": rss.growth_mb,
             "result_bytes": audit.result_bytes + latency.get("result_bytes", 0), "audit": audit}
 
 
@@ -108,10 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: dict[int, dict] = {}
     with tempfile.TemporaryDirectory() as tmp, PostgresServer() as pg:
-        settings = RedshiftDataSettings(pg_dsn=pg.dsn, kinesis_endpoint_url="http://127.0.0.1:9",
-                                        auto_refresh_interval_s=0)
-        with BackgroundServer(lambda: create_app(settings)) as server:
-            target = TargetConfig(redshift_data_endpoint_url=server.url, access_key_id="streamload-local",
+        # The Data API in its own process, so this process's memory is the client's alone.
+        with served([sys.executable, "-m", "emulator.redshift_data", "--pg-dsn", pg.dsn, "--kinesis-endpoint",
+                     "http://127.0.0.1:9", "--auto-refresh-interval", "0", "--port", "0"], cwd=ROOT,
+                    banner="REDSHIFT_DATA_URL=") as url:
+            target = TargetConfig(redshift_data_endpoint_url=url, access_key_id="streamload-local",
                                   secret_access_key="streamload-local")
             database = pg.dsn.rsplit("/", 1)[1].split("?")[0]
             client = DataApiClient(make_boto3_client(target), RedshiftConfig(database=database, workgroup_name="local"),
