@@ -1,7 +1,7 @@
 """Chaos: kill a random part of the local stack at a random moment under load, restart it,
 and check what every part says against ground truth. Bounded by count and time.
 
-    .venv/bin/python bench/chaos.py [--runs 10] [--max-minutes 5] [--seed N] [--kinds kinesis,data_api]
+    .venv/bin/python -m bench.chaos [--runs 10] [--max-minutes 5] [--seed N] [--kinds kinesis,data_api]
 
 The stack: PostgreSQL (one for the session), the local Kinesis (``--data-dir``, fixed port)
 and the Data API (fixed port), each in its own process. Each run makes a fresh stream, view
@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,17 +38,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chaos_load import ChaosLoad, check_data_api, check_kinesis  # bench/ is on sys.path when run as a script
+from bench.chaos_load import ChaosLoad, check_data_api, check_kinesis
+from emulator.postgres import PostgresServer
+from streamload.core.processes import free_port, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from emulator.postgres import PostgresServer  # noqa: E402  (the repository, when not installed)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerProcess:
@@ -82,13 +75,8 @@ class ServerProcess:
         self.proc.stdout.close()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        if self.proc is not None:
+            stop_process(self.proc, timeout_s=15)
 
 
 @dataclass

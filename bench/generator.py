@@ -11,7 +11,7 @@ Rates are records per second of this process's CPU time (``time.process_time``):
 core" means a core of its own, and on a shared machine wall-clock time also counts the
 time other processes held the core. Wall-clock rates are printed alongside.
 
-    .venv/bin/python bench/generator.py [--seconds 3] [--rounds 3]
+    .venv/bin/python -m bench.generator [--seconds 3] [--rounds 3]
 
 Prints records/s for each side, the generator's records/s against the 100,000 goal, and
 as its last line ``RATIO generator_vs_naive_faker <x>`` (goal >= 30).
@@ -22,14 +22,11 @@ import argparse
 import hashlib
 import sys
 import time
-from pathlib import Path
 
 import orjson
 from faker import Faker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from producer.schemas import RandomUserRecords  # noqa: E402
+from producer.schemas import RandomUserRecords
 
 GOAL_RECORDS_PER_S = 100_000
 GOAL_RATIO = 30.0

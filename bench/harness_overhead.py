@@ -17,7 +17,7 @@ Printed: p50/p99 of each, the client CPU per statement of each, and
   The harness polls with backoff instead of spinning, so up to one poll interval of this is
   the price of not hammering the Data API (DescribeStatement has a quota on AWS).
 
-    .venv/bin/python bench/harness_overhead.py [--statements 300]
+    .venv/bin/python -m bench.harness_overhead [--statements 300]
 """
 from __future__ import annotations
 
@@ -26,9 +26,6 @@ import locust  # noqa: F401  (first: Locust monkey-patches the standard library,
 import argparse
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from locust.env import Environment  # noqa: E402
 
@@ -36,7 +33,7 @@ from emulator.stack import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY  # noqa: E402
 from streamload.dataapi.client import DataApiClient, make_boto3_client  # noqa: E402
 from loadtest.probe import new_latency_histogram  # noqa: E402
 from streamload.core.config import StreamloadConfig  # noqa: E402
-from processes import served  # noqa: E402  (bench/ is on sys.path when run as a script)
+from bench.processes import served  # noqa: E402
 
 SQL = "SELECT 1"
 

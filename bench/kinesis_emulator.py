@@ -8,11 +8,13 @@ speed (moto and kinesalite have no limits to switch off; ours runs with
 Then ours alone runs a retention soak (``--retention-override-s``) to show RSS stays flat
 once trimming starts.
 
-    .venv/bin/python bench/kinesis_emulator.py [--records 100000] [--budget-s 240]
+    .venv/bin/python -m bench.kinesis_emulator [--records 100000] [--budget-s 240]
 
 The last two lines are ``RATIO vs_moto <x>`` and ``RATIO vs_kinesalite <x>``: records per
-second (put + read) of ours divided by theirs. A target that does not finish within its
-time budget is scored on the part it finished (which flatters moto: it slows as it fills).
+second (put + read) of ours divided by theirs. Put and read each have ``--budget-s``; a
+target that runs out of time putting still reads back what it put, and is scored on that
+part, put and read (which flatters it: moto slows as it fills, so the records it never put
+would have come slower still). The ratios are therefore at most what a full run would show.
 kinesalite comes from ``npm install kinesalite`` into a temporary directory outside the
 repository (``$STREAMLOAD_KINESALITE_DIR`` reuses one).
 """
@@ -32,7 +34,8 @@ from pathlib import Path
 import boto3
 import psutil
 from botocore.config import Config
-from processes import start_process, stop_process  # bench/ is on sys.path when run as a script
+
+from streamload.core.processes import start_with_banner, stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -137,6 +140,11 @@ def run_workload(name: str, url: str, pid: int, records: int, budget_s: float) -
     if failures:
         result.note = f"put failed: {failures[0]!r:.120}"
 
+    # The read phase gets a budget of its own: a target that ran out of time putting still
+    # reads back what it put, so it is scored on the part it finished (put and read), never
+    # at half its put rate with a read phase that never ran.
+    put_timed_out = time.monotonic() > deadline
+    deadline = time.monotonic() + budget_s
     started = time.perf_counter()
     for shard in setup.list_shards(StreamName=STREAM)["Shards"]:
         iterator = setup.get_shard_iterator(StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
@@ -152,14 +160,18 @@ def run_workload(name: str, url: str, pid: int, records: int, budget_s: float) -
     result.rss_after_read_mib = rss_mib(pid)
     result.finished = result.records_put == records and result.records_read == records
     if not result.finished and not result.note:
-        timed_out = time.monotonic() > deadline
-        result.note = f"stopped at the {budget_s:.0f} s budget" if timed_out else f"read back {result.records_read} of {records}"
+        if put_timed_out:
+            result.note = f"put stopped at the {budget_s:.0f} s budget after {result.records_put}; scored on those"
+        elif time.monotonic() > deadline:
+            result.note = f"read stopped at the {budget_s:.0f} s budget"
+        else:
+            result.note = f"read back {result.records_read} of {records}"
     return result
 
 
 def bench_ours(records: int, budget_s: float) -> Result:
-    process, url = start_process(
-        [PYTHON, "-m", "emulator.kinesis", "--port", "0", "--no-throughput-limits"], cwd=REPO
+    process, url = start_with_banner(
+        [PYTHON, "-m", "emulator.kinesis", "--port", "0", "--no-throughput-limits"], "URL=", cwd=REPO
     )
     try:
         return run_workload("streamload", url, process.pid, records, budget_s)
@@ -168,7 +180,7 @@ def bench_ours(records: int, budget_s: float) -> Result:
 
 
 def bench_moto(records: int, budget_s: float) -> Result:
-    process, url = start_process([PYTHON, "-c", MOTO_LAUNCHER])
+    process, url = start_with_banner([PYTHON, "-c", MOTO_LAUNCHER], "URL=")
     try:
         return run_workload("moto", url, process.pid, records, budget_s)
     finally:
@@ -194,7 +206,7 @@ def bench_kinesalite(records: int, budget_s: float) -> Result:
         raise RuntimeError("node/npm not on PATH")
     directory = kinesalite_dir()
     # Its CLI binds every interface; the launcher binds loopback only.
-    process, url = start_process(["node", "-e", KINESALITE_LAUNCHER], cwd=directory)
+    process, url = start_with_banner(["node", "-e", KINESALITE_LAUNCHER], "URL=", cwd=directory)
     try:
         return run_workload("kinesalite", url, process.pid, records, budget_s)
     finally:
@@ -203,9 +215,9 @@ def bench_kinesalite(records: int, budget_s: float) -> Result:
 
 def retention_soak(rounds: int = 8, per_round: int = 20_000) -> list[float]:
     """RSS of ours after each round of puts, with records trimmed after 1 s."""
-    process, url = start_process(
+    process, url = start_with_banner(
         [PYTHON, "-m", "emulator.kinesis", "--port", "0", "--no-throughput-limits", "--retention-override-s", "1"],
-        cwd=REPO,
+        "URL=", cwd=REPO,
     )
     try:
         kinesis = client(url)
@@ -225,7 +237,7 @@ def retention_soak(rounds: int = 8, per_round: int = 20_000) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--budget-s", type=float, default=240.0, help="time limit per target")
+    parser.add_argument("--budget-s", type=float, default=240.0, help="time limit per phase (put, read) of each target")
     args = parser.parse_args(argv)
     print(f"workload: {args.records} records x 1 KiB, PutRecords batches of {BATCH}, {THREADS} put threads, "
           f"{SHARDS} shards, then GetRecords; throughput limits off on all targets", flush=True)

@@ -8,7 +8,7 @@ the OS before each put is answered), optionally the same with an older checkout
 persistence change on the same machine in the same minutes), and kinesalite. Each target
 is scored by its best round (a shared machine only ever makes a round slower).
 
-    .venv/bin/python bench/kinesis_persistence.py [--records 100000] [--rounds 2] [--before-repo DIR]
+    .venv/bin/python -m bench.kinesis_persistence [--records 100000] [--rounds 2] [--before-repo DIR]
 
 Last lines: ``RATIO data_dir_vs_kinesalite <x>`` (goal: not below what the same line gives
 for the code before the change, ``before_vs_kinesalite``), ``RATIO memory_vs_kinesalite``,
@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kinesis_emulator import PYTHON, REPO, Result, bench_kinesalite, run_workload  # bench/ is on sys.path
-from processes import start_process, stop_process
+from bench.kinesis_emulator import PYTHON, REPO, Result, bench_kinesalite, run_workload
+from streamload.core.processes import start_with_banner, stop_process
 
 
 def bench_server(name: str, repo: Path, records: int, budget_s: float, data_dir: bool) -> Result:
@@ -32,7 +32,7 @@ def bench_server(name: str, repo: Path, records: int, budget_s: float, data_dir:
         argv = [PYTHON, "-m", "emulator.kinesis", "--port", "0", "--no-throughput-limits"]
         if data_dir:
             argv += ["--data-dir", scratch]
-        process, url = start_process(argv, cwd=repo)
+        process, url = start_with_banner(argv, "URL=", cwd=repo)
         try:
             return run_workload(name, url, process.pid, records, budget_s)
         finally:

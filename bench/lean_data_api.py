@@ -6,7 +6,7 @@ every SDK must sign, with the signing key derived once per day (as the Go and Ja
 it). It is written here from the SigV4 specification, independently of ``emulator.sigv4``:
 the server verifying its signatures is the check that both are right.
 
-``python bench/lean_data_api.py --canned`` serves the three calls at once with fixed bodies on
+``python -m bench.lean_data_api --canned`` serves the three calls at once with fixed bodies on
 a raw asyncio protocol (no web framework) and prints ``CANNED_URL=<url>``: the round trip against it is
 the client's and the loopback's share (the floor), so that subtracting it leaves what the Data
 API itself adds.
@@ -20,9 +20,14 @@ import hmac
 import http.client
 import sys
 import time
+from pathlib import Path
 
 import orjson
-from processes import served  # bench/ is on sys.path when run as a script
+
+from bench.processes import served
+from emulator.runtime import run as run_on_server_loop
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 SIGNED_HEADERS = "content-type;host;x-amz-date;x-amz-target"
@@ -118,11 +123,11 @@ async def _serve_canned() -> None:
 
 def canned_server():
     """The do-nothing server in its own process (as the real one runs); yields its URL."""
-    return served([sys.executable, __file__, "--canned"], banner="CANNED_URL=")
+    return served([sys.executable, "-m", "bench.lean_data_api", "--canned"], cwd=REPO, banner="CANNED_URL=")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--canned", action="store_true", help="serve the do-nothing Data API and print CANNED_URL=")
     if parser.parse_args().canned:
-        asyncio.run(_serve_canned())
+        run_on_server_loop(_serve_canned())  # the Data API's loop (uvloop), so the floor is like for like

@@ -6,7 +6,7 @@ records/s per shard, runs ``python -m producer`` at ``--rate`` for ``--duration`
 (randomuser records, per-shard limiter on, as a user would run it), and reads the
 producer's summary:
 
-    .venv/bin/python bench/producer.py [--rate 10000] [--duration 20] [--shards 16] [--processes 1]
+    .venv/bin/python -m bench.producer [--rate 10000] [--duration 20] [--shards 16] [--processes 1]
 
 ``achieved_vs_target`` is records acknowledged per second (over the schedule's window, or
 until the last acknowledgement if later) divided by the profile's mean target rate.
@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 import boto3
-from processes import start_process  # bench/ is on sys.path when run as a script
+
+from streamload.core.processes import start_with_banner
 
 REPO = Path(__file__).resolve().parents[1]
 CREDENTIALS = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local"}
@@ -33,7 +34,7 @@ REGION = "us-east-1"
 
 def start_kinesis() -> tuple[subprocess.Popen, str]:
     try:
-        return start_process([sys.executable, "-m", "emulator.kinesis", "--port", "0"], cwd=REPO)
+        return start_with_banner([sys.executable, "-m", "emulator.kinesis", "--port", "0"], "URL=", cwd=REPO)
     except RuntimeError as exc:
         raise SystemExit(f"the local Kinesis did not start: {exc}") from None
 

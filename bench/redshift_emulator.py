@@ -1,6 +1,6 @@
 """Speed of the local Redshift Data API (issue 6).
 
-    .venv/bin/python bench/redshift_emulator.py [--records 100000] [--shards 10] [--queries 300]
+    .venv/bin/python -m bench.redshift_emulator [--records 100000] [--shards 10] [--queries 300]
 
 Prints, besides details:
   RATIO refresh_records_per_s_vs_50k <x>   REFRESH of --records stream records into a streaming
@@ -33,18 +33,16 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import boto3
+import psycopg
 
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
-
-from emulator.kinesis.server import create_app as create_kinesis_app  # noqa: E402
-from emulator.kinesis.settings import KinesisSettings  # noqa: E402
-from emulator.postgres import PostgresServer  # noqa: E402
-from emulator.redshift_data import RedshiftDataSettings, create_app  # noqa: E402
-from emulator.runtime import BackgroundServer  # noqa: E402
-from lean_data_api import LeanDataApiClient, canned_server  # noqa: E402
-from processes import served  # noqa: E402
+from emulator.kinesis.server import create_app as create_kinesis_app
+from emulator.kinesis.settings import KinesisSettings
+from emulator.postgres import PostgresServer
+from emulator.redshift_data import RedshiftDataSettings, create_app
+from emulator.runtime import BackgroundServer
+from bench.lean_data_api import LeanDataApiClient, canned_server
+from bench.processes import served
 
 LOCAL = {"aws_access_key_id": "streamload-local", "aws_secret_access_key": "streamload-local",
          "region_name": "us-east-1"}

@@ -27,17 +27,16 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.processes import served
+from emulator.postgres import PostgresServer
+from loadtest.probe import ProbeState
+from streamload.audit import audit_view
+from streamload.core.config import RedshiftConfig, TargetConfig
+from streamload.core.ledger import LedgerWriter
+from streamload.dataapi.client import DataApiClient, make_boto3_client
+from streamload.population_latency import population_latency
 
-from bench.processes import served  # noqa: E402
-from emulator.postgres import PostgresServer  # noqa: E402
-from loadtest.probe import ProbeState  # noqa: E402
-from streamload.audit import audit_view  # noqa: E402
-from streamload.core.config import RedshiftConfig, TargetConfig  # noqa: E402
-from streamload.core.ledger import LedgerWriter  # noqa: E402
-from streamload.dataapi.client import DataApiClient, make_boto3_client  # noqa: E402
-from streamload.population_latency import population_latency  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 T0 = 1_800_000_000.0
 LOST_EVERY = 100_003  # one record in ~100k is missing from the view

@@ -12,14 +12,12 @@ socket (its default directory is often not writable by that account).
 from __future__ import annotations
 
 import atexit
-import ctypes
 import glob
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,13 +27,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from streamload.core.processes import die_with_parent_hook, free_port, stop_process
+
 __all__ = ["PostgresServer", "PostgresStartError", "find_postgres_bindir"]
 
 SUPERUSER = "postgres"
 DEFAULT_DATABASE = "dev"  # Redshift's default database name
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 5.0
-_PR_SET_PDEATHSIG = 1
 
 
 class PostgresStartError(RuntimeError):
@@ -88,12 +87,6 @@ def _server_major_version(bindir: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _unprivileged_account() -> pwd.struct_passwd | None:
     """The account to run PostgreSQL as, or None when we are not root."""
     if os.geteuid() != 0:
@@ -114,13 +107,11 @@ def _open_traversal(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
-def _die_with_parent() -> None:
-    # Runs in the child before exec: if this Python process dies (even SIGKILL), the
-    # kernel sends the server SIGQUIT (immediate shutdown), so no orphaned servers.
-    # Linux ties PDEATHSIG to the *thread* that forked: start (and restart) the server from
-    # a long-lived thread -- one that ends first takes the server down with it.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+# Runs in the child before exec: if this Python process dies (even SIGKILL), the kernel
+# sends the server SIGQUIT (immediate shutdown), so no orphaned servers. Linux ties this to
+# the *thread* that forked: start (and restart) the server from a long-lived thread -- one
+# that ends first takes the server down with it.
+_die_with_parent = die_with_parent_hook(signal.SIGQUIT)
 
 
 class PostgresServer:
@@ -159,7 +150,7 @@ class PostgresServer:
         self._prepare_data_dir(bindir)
         attempts = 1 if self._requested_port else 3  # a free port can be taken meanwhile
         for attempt in range(attempts):
-            self.port = self._requested_port or _free_loopback_port()
+            self.port = self._requested_port or free_port()
             try:
                 self._launch(bindir)
                 break
@@ -174,13 +165,8 @@ class PostgresServer:
     def stop(self) -> None:
         """Fast shutdown; SIGKILL if it takes longer than a few seconds. Idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)  # "fast" shutdown: abort sessions, no wait
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_S)
+        if process is not None:  # SIGINT is the "fast" shutdown: abort sessions, no wait
+            stop_process(process, STOP_TIMEOUT_S, first_signal=signal.SIGINT)
         if self._temp_root is not None:
             shutil.rmtree(self._temp_root, ignore_errors=True)
             self._temp_root = None

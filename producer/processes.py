@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import re
 import secrets
@@ -41,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from streamload.core.ledger import summary_path_for, write_summary
+from streamload.core.processes import die_with_parent as die_with_parent_process
 from producer.outcomes import OutcomeTally
 from producer.progress import ProgressLine
 from producer.result import ProducerResult
@@ -85,11 +85,8 @@ def argv_for(parser: argparse.ArgumentParser, args: argparse.Namespace, **overri
 
 
 def die_with_parent() -> None:
-    """Linux: get SIGTERM (a graceful stop) when the parent dies."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    """A child's side: get SIGTERM (a graceful stop: flush, then exit) when the parent dies."""
+    die_with_parent_process(signal.SIGTERM)
 
 
 async def status_lines(tally: OutcomeTally, target_rate: Callable[[], float], stopped: asyncio.Event,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
 import sys
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
 
 from streamload.core.config import StreamloadConfig
+from streamload.core.processes import free_port  # Locust's master needs a number, not 0
 from streamload.processes import Child, ChildGroup
 
 __all__ = ["LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]
@@ -62,13 +62,6 @@ def start_locust(children: ChildGroup, cfg: StreamloadConfig, csv_prefix: Path, 
             {**env, PROCESS_INDEX_ENV: str(index)},
         )
     return master
-
-
-def free_port() -> int:
-    """A free loopback TCP port (Locust's master needs a number, not 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def read_locust_stats(csv_prefix: Path) -> dict:

@@ -13,13 +13,14 @@ also stops them).
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from streamload.core.processes import die_with_parent_hook, signal_group
 
 __all__ = ["Child", "ChildGroup", "raise_on_sigterm"]
 
@@ -54,7 +55,7 @@ class ChildGroup:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
-            preexec_fn=_die_with_parent_hook(os.getpid()),
+            preexec_fn=die_with_parent_hook(signal.SIGTERM, parent_pid=os.getpid()),
         )
         log.close()
         child = Child(name=name, proc=proc, log_path=log_path)
@@ -70,18 +71,18 @@ class ChildGroup:
     def terminate(self, child: Child) -> None:
         """Ask one child to stop (SIGTERM to its group); ``stop_all`` follows up if needed."""
         if child.proc.poll() is None:
-            _signal_group(child.proc, signal.SIGTERM)
+            signal_group(child.proc, signal.SIGTERM)
 
     def stop_all(self, grace_s: float = 10.0) -> None:
         live = [c for c in self.children if c.proc.poll() is None]
         for child in live:
-            _signal_group(child.proc, signal.SIGTERM)
+            signal_group(child.proc, signal.SIGTERM)
         deadline = time.monotonic() + grace_s
         for child in live:
             try:
                 child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(child.proc, signal.SIGKILL)
+                signal_group(child.proc, signal.SIGKILL)
                 child.proc.wait(timeout=5)
 
     def __enter__(self) -> "ChildGroup":
@@ -89,39 +90,6 @@ class ChildGroup:
 
     def __exit__(self, *exc: object) -> None:
         self.stop_all()
-
-
-def _load_prctl():
-    # Resolved once, before any fork: the hook runs between fork and exec, where loading a
-    # library (and its locks) is not safe in a process with threads.
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):  # not Linux: children outlive a killed parent there
-        return None
-
-
-_PRCTL = _load_prctl()
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent_hook(parent_pid: int):
-    """A ``preexec_fn``: the child gets SIGTERM when this process dies. If the parent
-    died before the request took effect, the child exits at once instead of living on."""
-
-    def hook() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
-            if os.getppid() != parent_pid:
-                os._exit(1)
-
-    return hook
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def raise_on_sigterm() -> None:
