@@ -12,6 +12,7 @@ nothing here grows with the number of records.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,10 @@ from loadtest.decomposition import (
     decompose,
 )
 from streamload.core.audit_sql import found_per_producer_sql, run_filter
-from streamload.core.ledger import read_ledger
+from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger
+from streamload.dataapi.ledger_table import LedgerTable
+
+log = logging.getLogger("streamload.probe")
 
 __all__ = ["LedgerFollower", "ProbeState", "new_latency_histogram", "parse_redshift_timestamp"]
 
@@ -66,20 +70,42 @@ def _super_text(value: Any) -> Any:
 @dataclass
 class LedgerFollower:
     """Reads the producers' compact ledgers (``streamload.core.ledger``): how many records each
-    had acknowledged, and whether every producer has finished. Reading costs the ledgers'
-    size (ranges), never the records."""
+    had acknowledged, and whether every producer has finished. A ledger whose file this machine
+    lacks (a run spread over machines) is read from the run's ledger table, where producers
+    publish it (``table``). Reading costs the ledgers' size (ranges), never the records."""
 
     ledger_paths: list[Path]
+    table: LedgerTable | None = None
+    run_id: str = ""
     acked: dict[str, int] = field(default_factory=dict)  # producer id -> records acknowledged
 
-    def poll(self) -> dict[str, int]:
+    def _published(self) -> dict[str, ProducerLedger]:
+        if self.table is None:
+            return {}
+        try:
+            return self.table.read(self.run_id)
+        except Exception as exc:  # the table is a fallback: a failed read means "not yet"
+            log.warning("cannot read the ledger table %s: %s", self.table.table, str(exc).splitlines()[0])
+            return {}
+
+    def _ledgers(self) -> dict[Path, ProducerLedger]:
+        out: dict[Path, ProducerLedger] = {}
+        published: dict[str, ProducerLedger] | None = None
         for path in self.ledger_paths:
             try:
                 ledger = read_ledger(path)
             except (ValueError, OSError):  # being replaced right now: next time
                 continue
+            if ledger is None and self.table is not None:
+                published = self._published() if published is None else published
+                ledger = published.get(planned_producer_id(path))
             if ledger is not None:
-                self.acked[ledger.producer_id] = ledger.acked.count
+                out[path] = ledger
+        return out
+
+    def poll(self) -> dict[str, int]:
+        for ledger in self._ledgers().values():
+            self.acked[ledger.producer_id] = ledger.acked.count
         return self.acked
 
     @property
@@ -98,8 +124,14 @@ class LedgerFollower:
         return out
 
     def producers_done(self) -> bool:
+        """Every producer wrote a final summary (or, on another machine, published a final ledger)."""
         summaries = self.summaries()
-        return len(summaries) == len(self.ledger_paths) and all(s.get("done") for s in summaries)
+        if len(summaries) == len(self.ledger_paths) and all(s.get("done") for s in summaries):
+            return True
+        if self.table is None:
+            return False
+        ledgers = self._ledgers()
+        return len(ledgers) == len(self.ledger_paths) and all(ledger.done for ledger in ledgers.values())
 
 
 @dataclass

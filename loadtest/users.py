@@ -22,6 +22,7 @@ from locust import User, constant, events, task
 from locust.runners import LocalRunner, MasterRunner
 
 from loadtest import metrics
+from streamload.dataapi.ledger_table import LedgerTable
 from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client, poll_rule
 from loadtest.open_model import ArrivalSchedule, OpenModelExecutor, split_rates
 from loadtest.probe import HIST_LOWEST_US, LedgerFollower, ProbeState, new_latency_histogram
@@ -52,7 +53,9 @@ class RunContext:
         users = load.refresh_users + load.query_users + 1 + open_slots
         self.boto = make_boto3_client(self.cfg.target, max_pool_connections=max(10, users * 2))
         self.mv = self.cfg.redshift.materialized_view
-        self.ledger = LedgerFollower([Path(p) for p in plan.ledger_paths])
+        table = (LedgerTable(DataApiClient(self.boto, self.cfg.redshift), self.cfg.redshift.ledger_table)
+                 if self.cfg.redshift.ledger_table else None)
+        self.ledger = LedgerFollower([Path(p) for p in plan.ledger_paths], table, plan.run_id)
         self.probe = ProbeState(run_id=plan.run_id, run_started_at=plan.started_at,
                                 sample_size=load.probe_sample_per_tick)
         self.next_count_at = 0.0
@@ -174,7 +177,7 @@ class ProbeUser(DataApiUser):
             for stage in ("arrival", "refresh_lag", "visibility"):
                 if getattr(stages, stage) is not None:
                     metrics.E2E_STAGE_SECONDS.labels(stage=stage).observe(max(getattr(stages, stage), 0) / 1e6)
-        if ctx.ledger.producers_done() and time.monotonic() >= ctx.next_count_at:
+        if time.monotonic() >= ctx.next_count_at and ctx.ledger.producers_done():
             ctx.next_count_at = time.monotonic() + ctx.cfg.load.probe_count_interval_s
             if self._check_complete():
                 return

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, NoRegionError
 from prometheus_client import start_http_server
 
 from producer import metrics
+from producer.ledger_publish import LedgerPublisher, ledger_table_from_run_file
 from streamload.core.ledger import LedgerWriter
 from producer.outcomes import OutcomeTally
 from producer.partition_keys import PartitionKeys
@@ -234,6 +235,8 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
     metrics.export_run_info(run_id, opts.stream_name, opts.producer_id)
     ledger = LedgerWriter(opts.ledger_path, opts.producer_id, run_id) if opts.ledger_path else None
     tally.ledger = ledger
+    table = ledger_table_from_run_file() if ledger is not None else None
+    publisher = LedgerPublisher(ledger, table) if table is not None else None
     slots = SendSlots(opts.max_in_flight, late_tolerance_s=opts.late_tolerance_s, on_late=tally.add_late)
     started_at = time.time()
     stopped_at: float | None = None
@@ -251,6 +254,8 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
                     sink = LineSink.open(opts.sink_spec, opts.producer_id, tally, slots=slots, ledger=ledger,
                                          max_record_bytes=opts.max_record_bytes)
                     stack.callback(sink.close)
+                if publisher is not None:
+                    background.append(publisher.run)
                 if watch is not None:
                     background.append(lambda stopped: watch(
                         tally, lambda: schedule.profile.rate_at(time.time() - started_at) / opts.share[1], stopped))
@@ -301,6 +306,9 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
         if ledger is not None:
             ledger.close()
             ledger.write_summary(result.to_json())
+            if publisher is not None and not await publisher.publish():
+                log.warning("the ledger table %s lacks this producer's final ledger; audit from %s",
+                            table.table, ledger.path)
     return result
 
 

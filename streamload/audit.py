@@ -26,7 +26,7 @@ from streamload.core.audit_sql import (
     unstamped_sql,
 )
 from streamload.core.histograms import encode_histogram, new_latency_histogram, percentile_ms
-from streamload.core.ledger import ProducerLedger, read_ledger, summary_path_for
+from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger, summary_path_for
 from streamload.core.seqranges import SeqRanges
 from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.loss_reasons import OUTCOME_REASONS, utc_literal
@@ -48,11 +48,14 @@ class LedgerSet:
         return sum(int(s.get(key, 0)) for s in self.summaries)
 
 
-def read_ledgers(paths: list[Path]) -> LedgerSet:
-
+def read_ledgers(paths: list[Path], published: dict[str, ProducerLedger] | None = None) -> LedgerSet:
+    """The ledger of each planned producer: its file where this machine has it, else the one it
+    published to the ledger table (``published``, by producer id)."""
     out = LedgerSet()
     for path in paths:
         ledger = read_ledger(path)
+        if ledger is None and published:
+            ledger = published.get(planned_producer_id(path))
         if ledger is None:
             out.missing.append(str(path))
             continue
@@ -101,10 +104,11 @@ def _range_text(r: dict) -> str:
     return f"{r['producer_id']} {seqs}"
 
 
-def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[Path],
+def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[Path] | LedgerSet,
                run_started_at: float) -> AuditResult:
-    """Audit ``run_id``'s records in ``mv`` against the producers' ledgers."""
-    ledgers = read_ledgers(ledger_paths)
+    """Audit ``run_id``'s records in ``mv`` against the producers' ledgers (their paths, or a
+    ``LedgerSet`` already read)."""
+    ledgers = ledger_paths if isinstance(ledger_paths, LedgerSet) else read_ledgers(ledger_paths)
     fetched = 0
     counts = client.execute(producer_counts_sql(mv, run_id), "audit")
     fetched += counts.result_bytes
@@ -165,15 +169,20 @@ def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[P
     )
 
 
-def acks_per_second(ledgers: LedgerSet, started_at: float) -> list[list[int]]:
-    """``[[second since start, acknowledgements], ...]`` over every producer, gaps as zeros."""
+def acks_per_second(ledgers: LedgerSet, started_at: float) -> list[list[float]]:
+    """``[[second since start, acknowledgements per second], ...]`` over every producer, one row
+    per bucket of the widest ledger's width (1 s for runs under ~17 minutes), gaps as zeros."""
+    width = max((ledger.ack_bucket_s for ledger in ledgers.ledgers.values()), default=1)
+    origin = int(started_at) // width * width
     merged: dict[int, int] = {}
     for ledger in ledgers.ledgers.values():
-        for second, count in ledger.acked_per_second.items():
-            offset = second - int(started_at)
+        for start, count in ledger.acked_per_second.items():
+            offset = (start // width * width) - origin
             if offset >= 0:
                 merged[offset] = merged.get(offset, 0) + count
-    return [[s, merged.get(s, 0)] for s in range(max(merged) + 1)] if merged else []
+    if not merged:
+        return []
+    return [[s, merged.get(s, 0) / width] for s in range(0, max(merged) + 1, width)]
 
 
 def add_put_stage(population: dict, ledgers: LedgerSet) -> None:

@@ -114,7 +114,7 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
     producer = (report.get("config") or {}).get("producer") or {}
     target = None if producer.get("profile") else float(producer.get("rate") or 0) or None
     # Acknowledgements per second come from the producers' compact ledgers, in report.json.
-    recorded = [(int(s), int(n)) for s, n in report.get("producer_acks_per_second") or []]
+    recorded = [(int(s), float(n)) for s, n in report.get("producer_acks_per_second") or []]
     series = recorded or throughput_series(acked_at or [], report.get("started_at", 0))
     throughput = (run_charts.throughput_over_time(series, target) if series else
                   gaps.note("Throughput over time", "producer_acks_per_second"))

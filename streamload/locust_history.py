@@ -21,8 +21,9 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def read_locust_history(csv_prefix: Path, started_at: float) -> list[dict]:
-    """The aggregated rows of the history CSV; ``[]`` when Locust wrote none."""
+def read_locust_history(csv_prefix: Path, started_at: float, max_points: int = 720) -> list[dict]:
+    """The aggregated rows of the history CSV (one a second), thinned to at most ``max_points``
+    evenly spaced rows so an hours-long run's report stays small; ``[]`` when Locust wrote none."""
     rows: list[dict] = []
     try:
         with Path(f"{csv_prefix}_stats_history.csv").open(newline="") as fh:
@@ -37,4 +38,5 @@ def read_locust_history(csv_prefix: Path, started_at: float) -> list[dict]:
                              "p99_ms": _number(raw.get("99%"))})
     except OSError:
         return []
-    return rows
+    step = -(-len(rows) // max_points) if max_points > 0 else 1
+    return rows[::max(step, 1)]

@@ -1,6 +1,7 @@
 """The end-of-run audit of a run spread over machines (``streamload plan``, then Locust and the
 producers as Kubernetes Jobs): what ``streamload run`` does after its own run, from the plan's
-ledgers on the shared volume.
+ledgers: each producer's file where this machine has it, else the ledger the producer published
+to ``[redshift] ledger_table`` through the Data API (no shared volume needed).
 
 Every producer named in the plan must have left its ledger; the view is refreshed and audited
 until nothing is missing or the drain timeout passes (records sent last may still be on their
@@ -17,7 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pydantic import ValidationError
 
 from streamload.dataapi.client import DataApiClient, make_boto3_client
-from streamload.audit import AuditResult, audit_view, lost_lines
+from streamload.audit import AuditResult, audit_view, lost_lines, read_ledgers
+from streamload.dataapi.ledger_table import LedgerTable
 from streamload.core.config import ConfigError, StreamloadConfig, format_validation_error
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import TargetUnreachable, kinesis_client
@@ -60,15 +62,17 @@ def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, 
     cfg = plan.settings
     mv = cfg.redshift.materialized_view
     ledgers = [Path(p) for p in plan.ledger_paths]
-    missing = [str(p) for p in ledgers if not p.exists()]
     client = DataApiClient(make_boto3_client(cfg.target), cfg.redshift, timeout_s=cfg.load.statement_timeout_s)
+    table = LedgerTable(client, cfg.redshift.ledger_table) if cfg.redshift.ledger_table else None
     deadline = time.monotonic() + drain_timeout_s
     rounds = 0
     while True:
         rounds += 1
         if refresh:
             client.execute(f"REFRESH MATERIALIZED VIEW {mv}", "refresh")
-        audit: AuditResult = audit_view(client, mv, plan.run_id, ledgers, plan.started_at)
+        # Ledgers from files where this machine has them, else as the producers published them.
+        found = read_ledgers(ledgers, table.read(plan.run_id) if table is not None else None)
+        audit: AuditResult = audit_view(client, mv, plan.run_id, found, plan.started_at)
         if audit.lost == 0 or time.monotonic() >= deadline:
             break
         time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
@@ -78,7 +82,7 @@ def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, 
         "audited_at": time.time(),
         "audit_rounds": rounds,
         "ledgers": [str(p) for p in ledgers],
-        "missing_ledgers": missing,
+        "missing_ledgers": found.missing,
         "audit": audit.to_json(),
     }
     report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
@@ -86,7 +90,7 @@ def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, 
     wanted = [t for t in cfg.verdict.thresholds if parse_threshold(t).metric in AUDIT_METRICS]
     report["thresholds"] = [r.to_json() for r in evaluate(report, wanted)]
     report["thresholds_not_judged"] = [t for t in cfg.verdict.thresholds if t not in wanted]
-    problems = [f"no ledger from a planned producer: {path}" for path in missing]
+    problems = [f"no ledger from a planned producer: {path}" for path in found.missing]
     report["problems"] = problems
     ok = not problems and all(t["ok"] for t in report["thresholds"])
     return report, 0 if ok else 1

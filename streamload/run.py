@@ -25,6 +25,7 @@ from streamload.junit import write_junit
 from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
+from streamload.locust_history import read_locust_history
 from streamload.population_latency import population_latency
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
@@ -88,7 +89,7 @@ def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
     if p.seed is not None:
         argv += ["--seed", str(p.seed)]
     if p.profile is not None:  # replaces --rate
-        argv[argv.index("--rate"):argv.index("--rate") + 2] = ["--profile", p.profile]
+        argv[argv.index("--rate"):argv.index("--rate") + 2] = ["--rate-profile", p.profile]
     argv += ["--partition-key", p.partition_key] + ([] if p.shard_limit else ["--no-shard-limit"])
     if p.processes > 1:
         argv += ["--processes", str(p.processes)]
@@ -142,6 +143,7 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     report["e2e_population"] = population_latency(setup_client, mv, run_id)
     add_put_stage(report["e2e_population"], audit.ledgers)
     report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
+    report["locust_history"] = read_locust_history(csv_prefix, started_at)
     report["statement_latency_ms"] = percentiles
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
     if put := report["e2e_population"].get("stages", {}).get("put"):  # every record's, from the ledgers

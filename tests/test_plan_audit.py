@@ -39,26 +39,31 @@ def _streamload(stack, *args: str, timeout: float = 120) -> subprocess.Completed
                           capture_output=True, text=True, timeout=timeout)
 
 
-def _planned_run(stack, tmp_path: Path, stream: str, producers_planned: int, producers_run: int) -> Path:
-    """`streamload plan`, then ``producers_run`` producer processes as the producer Job runs them."""
+def _planned_run(stack, tmp_path: Path, stream: str, producers_planned: int, producers_run: int,
+                 ledger_table: str | None = None) -> Path:
+    """`streamload plan`, then ``producers_run`` producer processes as the producer Job runs them.
+    With ``ledger_table`` the producers keep their ledger files to themselves (as pods on other
+    machines would) and publish them to that table."""
     config = tmp_path / "run.toml"
     config.write_text(
         f'[target]\nkinesis_endpoint_url = "{stack.kinesis_url}"\n'
         f'redshift_data_endpoint_url = "{stack.redshift_data_url}"\naccess_key_id = "streamload-local"\n'
         f'[stream]\nname = "{stream}"\nshards = 2\n'
         f'[redshift]\nmaterialized_view = "{stream.replace("-", "_")}_vw"\nworkgroup_name = "local"\n'
+        + (f'ledger_table = "{ledger_table}"\n' if ledger_table else "") +
         '[verdict]\nthresholds = ["lost == 0", "duplicates == 0", "e2e_p99 < 30s"]\n')
     cfg = load_config(config, {}, environ={})
     stack.point_config_at_stack(cfg)
     setup_pipeline(cfg)  # what the first run against the target does: stream, external schema, MV
     ledger_dir = tmp_path / "data"
     plan = tmp_path / "data" / "run-plan.json"
+    own_dir = tmp_path / "pods" if ledger_table else ledger_dir
     made = _streamload(stack, "plan", "--config", str(config), "--producers", str(producers_planned),
                        "--producer-id-prefix", "pod-", "--ledger-dir", str(ledger_dir), "--output", str(plan))
     assert made.returncode == 0, made.stderr
     producers = [subprocess.Popen(
         [sys.executable, "-m", "producer", "--stream", stream, "--endpoint-url", stack.kinesis_url, "--rate", "150",
-         "--duration", "1", "--producer-id", f"pod-{i}", "--ledger", str(ledger_dir / f"ledger-pod-{i}.json"),
+         "--duration", "1", "--producer-id", f"pod-{i}", "--ledger", str(own_dir / f"ledger-pod-{i}.json"),
          "--metrics-port", "0"], cwd=ROOT, env={**_env(stack), "STREAMLOAD_RUN_FILE": str(plan)},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for i in range(producers_run)]
@@ -102,6 +107,18 @@ def test_audit_fails_naming_the_ledger_of_a_planned_producer_that_never_ran(stac
     assert f"no ledger from a planned producer: {plan.with_name('ledger-pod-2.json')}" in result.stdout
     report = json.loads(plan.with_name("audit.json").read_text())
     assert report["audit"]["found"] == report["audit"]["produced"] == 300 and report["audit"]["lost"] == 0
+
+
+@pytest.mark.slow
+def test_audit_reads_ledgers_from_the_ledger_table_when_producers_ran_on_other_machines(stack, tmp_path):
+    plan = _planned_run(stack, tmp_path, "audit-table", producers_planned=3, producers_run=2,
+                        ledger_table="streamload_ledgers")
+    assert not list(plan.parent.glob("ledger-*.json"))  # no shared volume: nothing here
+    result = _streamload(stack, "audit", "--plan", str(plan), "--drain-timeout", "60")
+    assert result.returncode == 1, result.stdout + result.stderr  # pod-2 never ran
+    report = json.loads(plan.with_name("audit.json").read_text())
+    assert report["audit"]["produced"] == report["audit"]["found"] == 300 and report["audit"]["lost"] == 0
+    assert report["missing_ledgers"] == [str(plan.with_name("ledger-pod-2.json"))]
 
 
 @pytest.mark.parametrize("content, words", [

@@ -85,6 +85,9 @@ class RedshiftConfig(_Section):
     # The role chain for CREATE EXTERNAL SCHEMA: Redshift's role first, then the stream
     # account's role. Empty means IAM_ROLE default.
     iam_roles: list[str] = Field(default_factory=list)
+    # Producers also publish their compact ledgers to this table through the Data API, so a run
+    # spread over machines is audited without a shared volume (None: ledger files only).
+    ledger_table: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 
     @model_validator(mode="after")
     def _one_target(self) -> "RedshiftConfig":

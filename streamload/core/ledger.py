@@ -31,11 +31,12 @@ from hdrh.histogram import HdrHistogram
 from streamload.core.histograms import decode_histogram, encode_histogram, new_latency_histogram
 from streamload.core.seqranges import SeqRanges
 
-__all__ = ["LEDGER_FORMAT", "LedgerEntry", "ProducerLedger", "LedgerWriter", "read_ledger", "summary_path_for",
+__all__ = ["LEDGER_FORMAT", "LedgerEntry", "ProducerLedger", "LedgerWriter", "planned_producer_id", "read_ledger", "summary_path_for",
            "write_summary"]
 
 LEDGER_FORMAT = "streamload-ledger/2"
 SNAPSHOT_EVERY_S = 1.0
+MAX_ACK_BUCKETS = 1024
 
 LedgerEntry = tuple[str, str, int, str, str, float, float]
 """One acknowledged record: (event_id, producer_id, seq, shard_id, sequence_number, produced_at, acked_at)."""
@@ -67,7 +68,10 @@ class ProducerLedger:
     rejected: dict[str, SeqRanges] = field(default_factory=dict)
     # shard id -> {"acked": n, "first": sequence number, "last": sequence number}
     shards: dict[str, dict] = field(default_factory=dict)
-    acked_per_second: dict[int, int] = field(default_factory=dict)  # epoch second -> acks
+    # Acknowledgements over time: bucket start (epoch s, a multiple of ack_bucket_s) -> acks. The
+    # buckets double in width past MAX_ACK_BUCKETS, so an hours-long run keeps a small ledger.
+    acked_per_second: dict[int, int] = field(default_factory=dict)
+    ack_bucket_s: int = 1
     put: HdrHistogram = field(default_factory=new_latency_histogram)
     done: bool = False
     updated_at: float = 0.0
@@ -88,6 +92,17 @@ class ProducerLedger:
         if cursor < self.generated:
             out.add(cursor, self.generated - 1)
         return out
+
+    def count_ack(self, acked_at: float) -> None:
+        width = self.ack_bucket_s
+        bucket = int(acked_at) // width * width
+        self.acked_per_second[bucket] = self.acked_per_second.get(bucket, 0) + 1
+        if len(self.acked_per_second) > MAX_ACK_BUCKETS:
+            self.ack_bucket_s = width = width * 2
+            merged: dict[int, int] = {}
+            for start, count in self.acked_per_second.items():
+                merged[start // width * width] = merged.get(start // width * width, 0) + count
+            self.acked_per_second = merged
 
     def apply(self, line: dict) -> None:
         """One WAL line (also how the writer updates itself): idempotent."""
@@ -112,6 +127,7 @@ class ProducerLedger:
             "generated": self.generated, "acked": self.acked.to_json(), "expired": self.expired.to_json(),
             "rejected": {k: v.to_json() for k, v in self.rejected.items()}, "shards": self.shards,
             "acked_per_second": {str(k): v for k, v in sorted(self.acked_per_second.items())},
+            "ack_bucket_s": self.ack_bucket_s,
             "put_histogram": encode_histogram(self.put), "done": self.done, "updated_at": self.updated_at,
             "wal": self.wal,
         }
@@ -127,9 +143,15 @@ class ProducerLedger:
             rejected={k: SeqRanges.from_json(v) for k, v in (data.get("rejected") or {}).items()},
             shards=dict(data.get("shards") or {}),
             acked_per_second={int(k): int(v) for k, v in (data.get("acked_per_second") or {}).items()},
+            ack_bucket_s=int(data.get("ack_bucket_s", 1)),
             put=decode_histogram(data.get("put_histogram")) or new_latency_histogram(),
             done=bool(data.get("done")), updated_at=float(data.get("updated_at", 0.0)), wal=int(data.get("wal", 0)),
         )
+
+
+def planned_producer_id(path: Path) -> str:
+    """``ledger-pod-1.json`` -> ``pod-1`` (how ``streamload run``/``plan`` name ledgers)."""
+    return Path(path).name.removeprefix("ledger-").removesuffix(".json")
 
 
 def _seq_key(sequence_number: str) -> tuple[int, str]:
@@ -190,8 +212,7 @@ class LedgerWriter:
         for _event_id, _producer, seq, shard_id, sequence_number, produced_at, acked_at in entries:
             acked.add(seq)
             state.put.record_value(max(int((acked_at - produced_at) * 1e6), 1))
-            second = int(acked_at)
-            state.acked_per_second[second] = state.acked_per_second.get(second, 0) + 1
+            state.count_ack(acked_at)
             if shard_id and sequence_number:
                 known = state.shards.get(shard_id)
                 count = (known["acked"] if known else 0) + 1
