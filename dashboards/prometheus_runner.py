@@ -28,6 +28,7 @@ from typing import Iterator
 import yaml
 
 from dashboards.files import RULE_FILES
+from streamload.core.errors import UsageError
 
 __all__ = [
     "PrometheusUnavailable",
@@ -45,7 +46,7 @@ APT_TIMEOUT_S = 600
 READY_TIMEOUT_S = 30.0
 
 
-class PrometheusUnavailable(RuntimeError):
+class PrometheusUnavailable(UsageError):
     """Prometheus (or promtool) cannot be found, installed or started; the message says why."""
 
 

@@ -1,10 +1,12 @@
-"""``python -m producer --stream NAME [--endpoint-url URL] [--rate R | --profile SPEC] ...``
+"""``python -m producer --stream NAME [--endpoint-url URL] [--rate R | --rate-profile SPEC] ...``
 (also ``streamload produce ...``)
 
 Prints a one-line summary (achieved vs target rate, late sends, throttles). Exit codes:
 0 done; 2 bad flags or options; 3 the target could not be reached or refused us (unknown
-stream, wrong region, credentials, access). Credentials come from the standard AWS chain
-(env, profile, role), never from flags: flags show up in ``ps``.
+stream, wrong region, credentials, access); each a ``StreamloadError``'s ``exit_code``.
+Credentials come from the standard AWS chain (env, ``--profile`` / ``AWS_PROFILE``, SSO,
+role), never from flags: flags show up in ``ps``. ``--profile`` is the AWS credentials
+profile, as in every AWS tool; the rate profile is ``--rate-profile``.
 """
 from __future__ import annotations
 
@@ -15,16 +17,21 @@ import logging
 import sys
 from pathlib import Path
 
-from producer.profiles import parse_duration
+from producer.profiles import parse_duration, parse_profile
 from producer.runner import ProducerOptions, run_producer
-from producer.sender import TargetError
+from streamload.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, StreamloadError, UsageError, reports_errors
 
-EXIT_OK, EXIT_USAGE, EXIT_TARGET = 0, 2, 3
+PROG = "python -m producer"
+
+
+def error_name(prog: str) -> str:
+    """What error lines start with: ``producer`` for ``python -m producer``, else the prog."""
+    return "producer" if prog == PROG else prog
 
 
 class _OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints the whole usage otherwise
-        self.exit(EXIT_USAGE, f"producer: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"{error_name(self.prog)}: error: {message} (see --help)\n")
 
 
 def _duration(text: str) -> float:
@@ -45,16 +52,18 @@ def _share(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected K/N, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _OneLineParser(prog="python -m producer", allow_abbrev=False,
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    p = _OneLineParser(prog=prog, allow_abbrev=False,
                        description="Put generated JSON records into a Kinesis stream (or a file) at an "
                                    "open-loop rate.")
     p.add_argument("--stream", help="Kinesis stream name (required for the kinesis sink)")
     p.add_argument("--endpoint-url", help="Kinesis endpoint (default: AWS for the region)")
     p.add_argument("--region", help="AWS region (default: the AWS config chain)")
     p.add_argument("--rate", type=float, help="constant records per second (default 200)")
-    p.add_argument("--profile", help="rate profile instead of --rate: constant:R | ramp:FROM:TO:DUR | "
-                                     "steps:R1,R2,..@STEP | sine:MEAN:AMP:PERIOD | burst:BASE:PEAK:LEN/EVERY")
+    p.add_argument("--rate-profile", help="rate profile instead of --rate: constant:R | ramp:FROM:TO:DUR | "
+                                          "steps:R1,R2,..@STEP | sine:MEAN:AMP:PERIOD | burst:BASE:PEAK:LEN/EVERY")
+    p.add_argument("--profile", dest="aws_profile", metavar="NAME",
+                   help="AWS credentials profile (~/.aws/config), as in the AWS CLI (default: the standard chain)")
     p.add_argument("--duration", type=_duration, default=30.0, help="how long to produce: 30, 90s, 2m (default 30s)")
     p.add_argument("--total", type=int, help="stop after this many records (or the duration, if first)")
     p.add_argument("--producer-id", default="p0", help="stamped in every record; unique per process")
@@ -82,14 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _looks_like_rate_profile(text: str | None) -> bool:
+    if text is None or ":" not in text:  # AWS profile names may not hold ':' -- rate profiles always do
+        return False
+    try:
+        parse_profile(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _options(args: argparse.Namespace) -> ProducerOptions:
-    if args.rate is not None and args.profile is not None:
-        raise ValueError("give --rate or --profile, not both")
+    if _looks_like_rate_profile(args.aws_profile):
+        raise ValueError(f"--profile is the AWS credentials profile; for the rate profile use --rate-profile {args.aws_profile}")
+    if args.rate is not None and args.rate_profile is not None:
+        raise ValueError("give --rate or --rate-profile, not both")
     if args.sink == "kinesis" and not args.stream:
         raise ValueError("--stream is required for the kinesis sink (or use --sink stdout | file:PATH)")
     return ProducerOptions(
         stream_name=args.stream or "", endpoint_url=args.endpoint_url, region=args.region,
-        rate=args.rate if args.rate is not None else 200.0, profile=args.profile,
+        rate=args.rate if args.rate is not None else 200.0, profile=args.rate_profile, aws_profile=args.aws_profile,
         duration_s=args.duration, total=args.total,
         producer_id=args.producer_id, seed=args.seed, schema=args.schema,
         partition_key=args.partition_key, explicit_hash_key=args.explicit_hash_key,
@@ -99,25 +120,27 @@ def _options(args: argparse.Namespace) -> ProducerOptions:
         metrics_port=args.metrics_port, run_id=args.run_id)
 
 
-def _usage_error(message: object) -> int:
-    print(f"producer: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """The command; ``prog`` is how it was run (``streamload produce`` runs it too)."""
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return reports_errors(error_name(prog))(_produce)(parser, args)
+
+
+def _produce(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         opts = _options(args)
+    except StreamloadError:
+        raise
     except ValueError as exc:
-        return _usage_error(exc)
+        raise UsageError(str(exc)) from None
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     if args.processes != 1:
         if args.processes < 1 or args.child:
-            return _usage_error(f"--processes must be >= 1, got {args.processes}")
+            raise UsageError(f"--processes must be >= 1, got {args.processes}")
         if opts.sink_spec.kind == "stdout":
-            return _usage_error("--sink stdout cannot be shared by several processes; use --sink file:PATH")
+            raise UsageError("--sink stdout cannot be shared by several processes; use --sink file:PATH")
         from producer.processes import run_processes
 
         return run_processes(parser, args, progress)
@@ -134,15 +157,14 @@ def main(argv: list[str] | None = None) -> int:
             await ProgressLine(tally, target_rate).run(stopped)
     try:
         result = asyncio.run(run_producer(opts, watch=watch, start_gate=start_gate))
-    except TargetError as exc:
-        print(f"producer: error: {exc}", file=sys.stderr)
-        return EXIT_TARGET
+    except StreamloadError:  # the target refused us (exit 3), a bad schema (2), ...
+        raise
     except (ValueError, OSError) as exc:  # no region, metrics port taken, ledger unwritable
-        return _usage_error(exc)
+        raise UsageError(str(exc)) from None
     except Exception as exc:  # a bug: still one line, the traceback only with --log-level DEBUG
         logging.getLogger("producer").debug("unexpected failure", exc_info=True)
-        print(f"producer: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        print(f"{error_name(parser.prog)}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     if args.child:
         print(json.dumps({"result": result.to_json()}), flush=True)
     else:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, NoRegionError
+from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
 from prometheus_client import start_http_server
 
 from producer import metrics
@@ -78,6 +78,7 @@ class ProducerOptions:
     max_in_flight: int = 8
     ledger_path: Path | None = None
     metrics_port: int | None = None  # None: no HTTP endpoint; 0: any free port
+    aws_profile: str | None = None  # AWS credentials profile (--profile); None: the standard chain
     aws_access_key_id: str | None = None  # None: the standard AWS credential chain
     aws_secret_access_key: str | None = field(default=None, repr=False)
     aws_session_token: str | None = field(default=None, repr=False)
@@ -190,9 +191,11 @@ async def _open_kinesis(stack: contextlib.AsyncExitStack, opts: ProducerOptions,
             client = await stack.enter_async_context(kinesis_client(
                 opts.region, opts.endpoint_url, max_pool_connections=opts.max_in_flight + 1,
                 connect_timeout_s=opts.connect_timeout_s, read_timeout_s=opts.read_timeout_s,
-                credentials=opts.credentials()))
+                credentials=opts.credentials(), profile=opts.aws_profile))
         except NoRegionError as exc:
             raise ValueError("no AWS region: pass --region or set AWS_DEFAULT_REGION") from exc
+        except ProfileNotFound as exc:
+            raise ValueError(f"{exc}: check --profile (or AWS_PROFILE) against ~/.aws/config") from exc
         except BotoCoreError as exc:  # e.g. a region name botocore cannot use
             raise classify_target_error(exc, opts.stream_name, opts.endpoint_url, opts.region) or \
                 TargetError(f"cannot create a Kinesis client for region {opts.region!r}: {exc}") from exc

@@ -16,7 +16,7 @@ import time
 
 import aiohttp
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -26,6 +26,8 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
+
+from streamload.core.errors import TargetUnreachable
 
 __all__ = [
     "TargetError",
@@ -57,7 +59,7 @@ TRANSIENT_EXCEPTIONS = (HTTPClientError, BotoConnectionError, aiohttp.ClientErro
                         asyncio.TimeoutError, OSError)
 
 
-class TargetError(Exception):
+class TargetError(TargetUnreachable):
     """The target cannot take records at all; the message is one line naming the cause."""
 
 
@@ -87,9 +89,9 @@ def classify_target_error(exc: BaseException, stream_name: str, endpoint: str | 
 
 def kinesis_client(region: str | None, endpoint_url: str | None, *, max_pool_connections: int,
                    connect_timeout_s: float = 5.0, read_timeout_s: float = 30.0,
-                   credentials: dict[str, str] | None = None):
+                   credentials: dict[str, str] | None = None, profile: str | None = None):
     """An aiobotocore client context (``async with``). ``credentials``: explicit keys, else
-    the standard AWS chain."""
+    the standard AWS chain, from the named credentials ``profile`` if given."""
     config = AioConfig(
         retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=connect_timeout_s,
@@ -97,7 +99,7 @@ def kinesis_client(region: str | None, endpoint_url: str | None, *, max_pool_con
         max_pool_connections=max_pool_connections,
     )
     kwargs = {"region_name": region, "endpoint_url": endpoint_url, "config": config, **(credentials or {})}
-    return get_session().create_client("kinesis", **kwargs)
+    return AioSession(profile=profile).create_client("kinesis", **kwargs)
 
 
 async def check_stream(client, stream_name: str, endpoint_url: str | None, region: str | None,

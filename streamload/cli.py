@@ -1,7 +1,9 @@
 """``streamload`` command line: one command, subcommands.
 
-Exit codes (shared/DESIGN.md §3): 0 all thresholds met; 1 a threshold or check failed;
-2 usage or config error; 3 the target could not be reached.
+Exit codes: 0 all thresholds met; 1 a threshold or check failed; 2 usage or config error;
+3 the target could not be reached. Every failure a user can act on is a
+``streamload.core.errors.StreamloadError`` carrying its exit code; ``main`` reports it in one
+line (``reports_errors``), the handlers never map codes by hand.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-from streamload.cli_parser import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE, build_parser
-from streamload.core.config import ConfigError
+from streamload.cli_parser import EXIT_FAILED, EXIT_OK, build_parser
+from streamload.core.errors import AuditQueryFailed, ConfigError, PipelineSetupFailed, StatementError, reports_errors
 from streamload.run_config import load_run_config
 
 __all__ = ["main"]
@@ -39,20 +41,15 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _guarded(action) -> int:
-    """Run ``action()`` (which returns an exit code), mapping target failures to DESIGN §3 codes."""
-    from streamload.dataapi.client import StatementError
-    from streamload.pipeline import TargetUnreachable
+    """Run ``action()`` (which returns an exit code) so SIGTERM unwinds it; a statement that
+    fails outside the audit can only be the pipeline's set-up."""
     from streamload.processes import raise_on_sigterm
 
     raise_on_sigterm()
     try:
         return action()
-    except TargetUnreachable as exc:
-        print(f"streamload: error: {exc}", file=sys.stderr)
-        return EXIT_UNREACHABLE
     except StatementError as exc:
-        print(f"streamload: error: setting up the pipeline failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        raise PipelineSetupFailed(f"setting up the pipeline failed: {exc}") from exc
 
 
 def _execute(cfg, out_dir: Path, local: bool) -> int:
@@ -103,15 +100,11 @@ def _demo(args: argparse.Namespace) -> int:
     out_dir = args.out or Path("out") / time.strftime("demo-%Y%m%d-%H%M%S")
     if not args.prometheus:
         return _execute(cfg, out_dir, local=True)
-    from dashboards.prometheus_runner import PrometheusUnavailable, prometheus_for_run
+    from dashboards.prometheus_runner import prometheus_for_run
 
-    try:
-        with prometheus_for_run(cfg, out_dir / "prometheus") as prom:
-            print(f"prometheus: {prom.url}", flush=True)
-            return _execute(cfg, out_dir, local=True)
-    except PrometheusUnavailable as exc:
-        print(f"streamload: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    with prometheus_for_run(cfg, out_dir / "prometheus") as prom:
+        print(f"prometheus: {prom.url}", flush=True)
+        return _execute(cfg, out_dir, local=True)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -239,7 +232,6 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from streamload.dataapi.client import StatementError
     from streamload.plan_audit import audit_planned_run, audit_summary_lines, load_plan, write_audit
 
     plan = load_plan(args.plan)
@@ -249,8 +241,7 @@ def _audit(args: argparse.Namespace) -> int:
         try:
             report, exit_code = audit_planned_run(plan, drain_timeout_s, refresh=not args.no_refresh)
         except StatementError as exc:
-            print(f"streamload: error: an audit query failed: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            raise AuditQueryFailed(f"an audit query failed: {exc}") from exc
         path = write_audit(report, args.output or args.plan.with_name("audit.json"))
         print("\n".join(audit_summary_lines(report)))
         print(f"audit report: {path}; VERDICT {'pass' if exit_code == 0 else 'FAIL'}")
@@ -286,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["produce"]:
         from producer.__main__ import main as produce_main
 
-        return produce_main(argv[1:])
+        return produce_main(argv[1:], prog="streamload produce")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -295,10 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"demo": _demo, "run": _run, "compare": _compare, "stack": _stack, "aws": aws_cli.run,
                 "capacity": _capacity, "baseline": _baseline, "plan": _plan, "audit": _audit}
     try:
-        return handlers[args.command](args)
-    except ConfigError as exc:
-        print(f"streamload: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return reports_errors("streamload")(handlers[args.command])(args)
     except KeyboardInterrupt:
         print("streamload: interrupted; everything it started has been stopped", file=sys.stderr)
         return 130

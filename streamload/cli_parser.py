@@ -1,6 +1,6 @@
 """The ``streamload`` command's arguments: subcommands, flags and their checks.
 
-Exit codes (shared/DESIGN.md §3): 0 all thresholds met; 1 a threshold or check failed;
+Exit codes (``streamload.core.errors``): 0 all thresholds met; 1 a threshold or check failed;
 2 usage or config error; 3 the target could not be reached.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ import math
 import sys
 from pathlib import Path
 
-__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNREACHABLE", "build_parser"]
+from streamload.core.errors import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNREACHABLE", "build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):

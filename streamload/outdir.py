@@ -22,16 +22,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamload.core.errors import UsageError
+
 __all__ = ["MARKER_NAME", "OutputDirBusy", "OutputDirClaim", "claim_output_dir"]
 
 MARKER_NAME = ".streamload-run"
 
 
-class OutputDirBusy(Exception):
+class OutputDirBusy(UsageError):
     """The output directory holds a run that is still going or did not finish; the message
     is one line saying which and what to do. A usage error (exit code 2)."""
-
-    exit_code = 2
 
 
 @dataclass

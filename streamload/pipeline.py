@@ -13,12 +13,9 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client
 from streamload.core.config import StreamloadConfig
+from streamload.core.errors import TargetUnreachable
 
 __all__ = ["TargetUnreachable", "ensure_stream", "external_schema_sql", "materialized_view_sql", "setup_pipeline"]
-
-
-class TargetUnreachable(Exception):
-    """The stream or the Data API could not be reached (exit code 3)."""
 
 
 def kinesis_client(cfg: StreamloadConfig):

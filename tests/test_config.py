@@ -59,3 +59,39 @@ def test_load_config_says_so_when_locust_would_have_no_users():
                                     "query_rate_per_s": 5}}, environ={})
     # Closed-model query users (or the probe) are enough on their own.
     assert load_config(None, {"load": {"probe": False, "refresh_mode": "auto"}}, environ={}).load.query_users == 2
+
+
+def test_env_sets_lists_and_dicts_with_their_types_when_given_as_json():
+    cfg = load_config(None, environ={
+        "STREAMLOAD_VERDICT__THRESHOLDS": '["lost == 0", "e2e_p99 < 5s"]',
+        "STREAMLOAD_REDSHIFT__IAM_ROLES": '["arn:aws:iam::2:role/R", "arn:aws:iam::1:role/K"]',
+        "STREAMLOAD_LOAD__QUERY_RATE_PER_S": '{"QueryUser": 3}',
+        "STREAMLOAD_PRODUCER__RATE": "500",
+        "STREAMLOAD_RUN_FILE": "/not/a/setting.json",
+    })
+    assert cfg.verdict.thresholds == ["lost == 0", "e2e_p99 < 5s"]
+    assert cfg.redshift.iam_roles == ["arn:aws:iam::2:role/R", "arn:aws:iam::1:role/K"]
+    assert cfg.load.query_rate_per_s == {"QueryUser": 3.0} and cfg.producer.rate == 500.0
+
+
+def test_flags_override_env_and_env_overrides_file_when_a_list_is_set_in_all(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[verdict]\nthresholds = ["lost == 0"]\n[load]\nquery_rate_per_s = 1.0\n')
+    env = {"STREAMLOAD_VERDICT__THRESHOLDS": '["duplicated == 0"]', "STREAMLOAD_LOAD__QUERY_RATE_PER_S": "2.5"}
+    cfg = load_config(path, environ=env)
+    assert cfg.verdict.thresholds == ["duplicated == 0"] and cfg.load.query_rate_per_s == 2.5
+    flagged = load_config(path, {"verdict": {"thresholds": ["lost <= 1"]}}, environ=env)
+    assert flagged.verdict.thresholds == ["lost <= 1"]
+
+
+def test_env_names_the_section_and_says_json_when_a_list_is_not_json():
+    with pytest.raises(ConfigError) as err:
+        load_config(None, environ={"STREAMLOAD_REDSHIFT__IAM_ROLES": "arn:aws:iam::2:role/R"})
+    assert "redshift" in str(err.value) and "JSON" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_aws_section_loads_from_file_and_env_when_run_config_has_one(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[aws]\nrun_id = "from-file"\nstream_profile = "s"\n')
+    cfg = load_run_config(path, environ={"STREAMLOAD_AWS__STREAM_PROFILE": "from-env"})
+    assert (cfg.aws.run_id, cfg.aws.stream_profile) == ("from-file", "from-env")

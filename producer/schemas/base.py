@@ -18,15 +18,17 @@ from dataclasses import dataclass
 
 import orjson
 
+from streamload.core.errors import UsageError
+
 __all__ = ["ENVELOPE_FIELDS", "GeneratedRecord", "RecordGenerator", "SchemaError", "iso_utc", "value_at"]
 
 ENVELOPE_FIELDS = ("event_id", "run_id", "producer_id", "seq", "produced_at")
 
 
-class SchemaError(ValueError):
+class SchemaError(UsageError, ValueError):
     """A schema, template or key field is unusable; the message names the field path.
 
-    A ``ValueError`` so the CLI's usage-error path (one line, exit 2) already covers it.
+    Also a ``ValueError``: the config checks turn any bad producer setting into a ConfigError.
     """
 
 

@@ -1,37 +1,29 @@
 """``streamload aws provision|preflight|teardown|cost``.
 
-Exit codes (DESIGN §3): 0 ok; 1 a check or AWS call failed (or teardown was declined);
-2 usage or config error; 3 AWS could not be reached. Wire-up in ``streamload/cli.py``:
+Exit codes: 0 ok; 1 a check or AWS call failed (or teardown was declined); 2 usage or
+config error; 3 AWS could not be reached (each a ``StreamloadError``'s ``exit_code``,
+reported by ``reports_errors``). Wire-up in ``streamload/cli.py``:
 ``register(sub)`` while building the parser, and ``"aws": run`` among the handlers.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
 from streamload.aws.accounts import SessionFactory, connect
-from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.cost import cost_inputs, estimate_cost
-from streamload.aws.errors import AwsSetupError
 from streamload.aws.preflight import run_preflight
 from streamload.aws.provision import default_backoff, default_data_api, provision
 from streamload.aws.teardown import teardown
 from streamload.aws.waits import Backoff
-from streamload.core.config import ConfigError, StreamloadConfig, _read_file, format_validation_error
+from streamload.core.aws_config import AwsProvisionConfig
+from streamload.core.config import StreamloadConfig
+from streamload.core.errors import EXIT_OK, ConfigError, UsageError, reports_errors
 from streamload.run_config import load_run_config
 
 __all__ = ["register", "run", "load_settings", "print_cost_estimate"]
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-AWS_ENV_PREFIX = "STREAMLOAD_AWS__"
 
 
 def register(subparsers: Any) -> None:
@@ -63,25 +55,10 @@ def load_settings(
     path: Path | None, aws_overrides: dict[str, Any], other_overrides: dict[str, Any] | None = None,
     environ: dict[str, str] | None = None,
 ) -> tuple[StreamloadConfig, AwsProvisionConfig]:
-    """The run config and its ``[aws]`` section: file, then env, then flags."""
-    environ = dict(os.environ if environ is None else environ)
-    if "aws" in StreamloadConfig.model_fields:
-        cfg = load_run_config(path, {**(other_overrides or {}), "aws": aws_overrides}, environ)
-        return cfg, cfg.aws  # type: ignore[attr-defined]
-    # Until [aws] is a section of StreamloadConfig, split it off file and environment here.
-    data = _read_file(path) if path else {}
-    aws_data = dict(data.pop("aws", None) or {})
-    for key in [k for k in environ if k.startswith(AWS_ENV_PREFIX)]:
-        aws_data[key[len(AWS_ENV_PREFIX):].lower()] = environ.pop(key)
-    with tempfile.TemporaryDirectory() as tmp:
-        stripped = Path(tmp) / "config.yaml"
-        stripped.write_text(yaml.safe_dump(data))
-        cfg = load_run_config(stripped, other_overrides, environ)
-    try:
-        settings = AwsProvisionConfig.model_validate({**aws_data, **aws_overrides})
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc).replace("invalid config: ", "invalid config: aws.")) from None
-    return cfg, settings
+    """The run config and its ``[aws]`` section: file, then env (``STREAMLOAD_AWS__<FIELD>``),
+    then flags."""
+    cfg = load_run_config(path, {**(other_overrides or {}), "aws": aws_overrides}, environ)
+    return cfg, cfg.aws
 
 
 def print_cost_estimate(cfg: StreamloadConfig, settings: AwsProvisionConfig, out: Callable[[str], None] = print) -> None:
@@ -99,6 +76,7 @@ def _ask(prompt: str) -> bool:
         return False
 
 
+@reports_errors("streamload")
 def run(
     args: argparse.Namespace,
     session_factory: SessionFactory | None = None,
@@ -108,35 +86,27 @@ def run(
     out: Callable[[str], None] = print,
 ) -> int:
     """The ``aws`` subcommand; the keyword arguments exist for tests (moto sessions, fakes)."""
-    try:
-        other = {"target": {"region": args.region}} if getattr(args, "region", None) else None
-        cfg, settings = load_settings(args.config, _aws_overrides(args), other)
-        if args.aws_command == "cost":
-            print_cost_estimate(cfg, settings, out)
-            return EXIT_OK
-        data_api_for = data_api_factory or default_data_api
+    other = {"target": {"region": args.region}} if getattr(args, "region", None) else None
+    cfg, settings = load_settings(args.config, _aws_overrides(args), other)
+    if args.aws_command == "cost":
+        print_cost_estimate(cfg, settings, out)
+        return EXIT_OK
+    data_api_for = data_api_factory or default_data_api
 
-        def open_accounts():
-            return connect(cfg, settings, session_factory)
+    def open_accounts():
+        return connect(cfg, settings, session_factory)
 
-        if args.aws_command == "preflight":
-            report = run_preflight(open_accounts, data_api_for)
-            out(report.render())
-            return report.exit_code
-        if args.aws_command == "provision":
-            print_cost_estimate(cfg, settings, out)
-            ctx = open_accounts()
-            provision(ctx, data_api_for(ctx), backoff or default_backoff(ctx), dry_run=args.dry_run, out=out)
-            return EXIT_OK
-        if args.aws_command == "teardown":
-            ctx = open_accounts()
-            teardown(ctx, data_api_for(ctx), confirm, assume_yes=args.yes, out=out)
-            return EXIT_OK
-    except ConfigError as exc:
-        print(f"streamload: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except AwsSetupError as exc:
-        print(f"streamload: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(f"streamload: error: unknown aws command {args.aws_command!r}", file=sys.stderr)
-    return EXIT_USAGE
+    if args.aws_command == "preflight":
+        report = run_preflight(open_accounts, data_api_for)
+        out(report.render())
+        return report.exit_code
+    if args.aws_command == "provision":
+        print_cost_estimate(cfg, settings, out)
+        ctx = open_accounts()
+        provision(ctx, data_api_for(ctx), backoff or default_backoff(ctx), dry_run=args.dry_run, out=out)
+        return EXIT_OK
+    if args.aws_command == "teardown":
+        ctx = open_accounts()
+        teardown(ctx, data_api_for(ctx), confirm, assume_yes=args.yes, out=out)
+        return EXIT_OK
+    raise UsageError(f"unknown aws command {args.aws_command!r}")

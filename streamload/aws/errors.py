@@ -1,4 +1,5 @@
-"""Errors of the ``streamload aws`` commands, each knowing its exit code (DESIGN §3).
+"""Errors of the ``streamload aws`` commands, each knowing its exit code; part of the one
+tree under ``streamload.core.errors.StreamloadError``.
 
     AwsSetupError            exit 1: an AWS call was refused or a check failed
     ├── AwsConfigError       exit 2: the config or a profile is wrong; the message says which
@@ -18,19 +19,23 @@ from botocore.exceptions import (
     UnauthorizedSSOTokenError,
 )
 
+from streamload.core.errors import (
+    EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError, StreamloadError, TargetUnreachable,
+)
+
 __all__ = ["AwsSetupError", "AwsConfigError", "AwsUnreachable", "error_code", "translate_boto_error"]
 
 
-class AwsSetupError(Exception):
-    exit_code = 1
+class AwsSetupError(StreamloadError):
+    exit_code = EXIT_FAILED
 
 
-class AwsConfigError(AwsSetupError):
-    exit_code = 2
+class AwsConfigError(AwsSetupError, ConfigError):
+    exit_code = EXIT_USAGE
 
 
-class AwsUnreachable(AwsSetupError):
-    exit_code = 3
+class AwsUnreachable(AwsSetupError, TargetUnreachable):
+    exit_code = EXIT_UNREACHABLE
 
 
 def error_code(exc: BaseException) -> str:

@@ -4,6 +4,11 @@ Loaded from a TOML or YAML file, then overridden by ``STREAMLOAD_<SECTION>__<FIE
 environment variables, then by command-line flags. The same file drives a run against the
 local stack (endpoint URLs set) and against AWS (endpoint URLs unset: the standard AWS
 endpoint and credential chain apply).
+
+Environment variables are read by pydantic-settings: ``__`` separates nesting levels and a
+list or dict setting takes JSON, e.g. ``STREAMLOAD_VERDICT__THRESHOLDS='["lost == 0"]'``,
+``STREAMLOAD_LOAD__QUERY_RATE_PER_S='{"QueryUser": 3}'``; each value is then validated with
+the field's type, like the file's.
 """
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, SecretStr, ValidationError, model_validator
+from pydantic_settings import EnvSettingsSource, SettingsError
 
+from streamload.core.aws_config import AwsProvisionConfig
+from streamload.core.errors import ConfigError
 from streamload.core.personas import PersonasConfig
 
 __all__ = [
@@ -27,15 +35,13 @@ __all__ = [
     "LoadConfig",
     "VerdictConfig",
     "PersonasConfig",
+    "AwsProvisionConfig",
     "StreamloadConfig",
     "load_config",
 ]
 
 ENV_PREFIX = "STREAMLOAD_"
-
-
-class ConfigError(Exception):
-    """A configuration problem; its message is one line naming the field or file."""
+ENV_NESTED_DELIMITER = "__"
 
 
 class _Section(BaseModel):
@@ -197,6 +203,8 @@ class StreamloadConfig(_Section):
     verdict: VerdictConfig = Field(default_factory=VerdictConfig)
     # Sales personas querying through identity-enhanced sessions, every row checked (RLS).
     personas: PersonasConfig = Field(default_factory=PersonasConfig)
+    # Provisioning in your AWS accounts and the cost estimate (docs/aws.md); unused locally.
+    aws: AwsProvisionConfig = Field(default_factory=AwsProvisionConfig)
     out_dir: Path = Path("out")
 
     @model_validator(mode="after")
@@ -252,14 +260,22 @@ def _warn_if_secrets_readable(path: Path, data: dict[str, Any]) -> None:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    """``STREAMLOAD_PRODUCER__RATE=500`` -> ``{"producer": {"rate": "500"}}``."""
-    out: dict[str, Any] = {}
-    for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or "__" not in key:
-            continue
-        section, _, field = key[len(ENV_PREFIX):].lower().partition("__")
-        out.setdefault(section, {})[field] = value
-    return out
+    """``STREAMLOAD_PRODUCER__RATE=500`` -> ``{"producer": {"rate": "500"}}``, lists and dicts
+    decoded from JSON (``STREAMLOAD_REDSHIFT__IAM_ROLES='["arn:..."]'`` -> a list).
+
+    pydantic-settings' own parser, fed ``environ`` instead of ``os.environ`` (tests pass a
+    dict): its public ``env_vars`` mapping is what it reads, keys lower-cased as it does for
+    case-insensitive settings. Variables naming no section (``STREAMLOAD_RUN_FILE``) are not ours.
+    """
+    source = EnvSettingsSource(StreamloadConfig, case_sensitive=False, env_prefix=ENV_PREFIX,  # type: ignore[arg-type]
+                               env_nested_delimiter=ENV_NESTED_DELIMITER)
+    source.env_vars = {key.lower(): value for key, value in environ.items() if key.upper().startswith(ENV_PREFIX)}
+    try:
+        return source()
+    except SettingsError as exc:  # a list or dict setting that is not JSON
+        what = str(exc).split(" from source")[0]  # 'error parsing value for field "redshift"'
+        raise ConfigError(f"invalid environment: {what}: a list or dict setting takes JSON, "
+                          f"e.g. {ENV_PREFIX}VERDICT__THRESHOLDS='[\"lost == 0\"]' ({exc.__cause__})") from None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

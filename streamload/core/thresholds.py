@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 from hdrh.histogram import HdrHistogram
 
+from streamload.core.errors import ConfigError
+
 __all__ = ["ThresholdError", "Threshold", "ThresholdResult", "parse_threshold", "evaluate", "summary_line"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -35,8 +37,9 @@ _STAGE_METRICS = ("put", "refresh_lag", "visibility")  # arrival and e2e come fr
 _PERCENTILE = re.compile(r"^(?P<base>[a-z0-9_]+?)_p(?P<q>\d+(?:\.\d+)?)$")
 
 
-class ThresholdError(ValueError):
-    """A threshold that cannot be parsed or names a metric the report does not have."""
+class ThresholdError(ConfigError, ValueError):
+    """A threshold that cannot be parsed or names a metric the report does not have. Also a
+    ``ValueError``, so pydantic reports it as a validation error of ``verdict.thresholds``."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from botocore.config import Config as BotoConfig
 
 from streamload.dataapi import metrics
 from streamload.core.config import RedshiftConfig, TargetConfig
+from streamload.core.errors import StatementError
 
 __all__ = [
     "POLL_RELATIVE",
@@ -57,10 +58,6 @@ FireFn = Callable[..., None]
 POLL_RELATIVE = 0.1
 PHASES = ("submit", "queue", "execution", "fetch")
 _QUEUED = ("SUBMITTED", "PICKED")
-
-
-class StatementError(Exception):
-    """A statement ended FAILED or ABORTED, or did not finish in time."""
 
 
 @dataclass

@@ -48,6 +48,46 @@ def test_cli_exits_3_naming_the_cause_when_credentials_are_unknown(kinesis_serve
     assert "UnrecognizedClientException" in line and "not-the-secret" not in line
 
 
+def test_cli_signs_with_the_named_credentials_profile_when_profile_is_given(local_kinesis_endpoint, local_stream, tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[streamload-local]\n" + "".join(f"{k} = {v}\n" for k, v in LOCAL_CREDENTIALS.items()))
+    proc = run_cli("--stream", local_stream, "--endpoint-url", local_kinesis_endpoint, "--total", "5",
+                   "--profile", "streamload-local", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
+                   AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+    assert proc.returncode == 0, proc.stderr
+    assert "sent=5" in proc.stdout
+
+
+def test_cli_exits_2_naming_the_profile_when_credentials_profile_is_unknown(local_kinesis_endpoint):
+    proc = run_cli("--stream", "s", "--endpoint-url", local_kinesis_endpoint, "--duration", "1",
+                   "--profile", "streamload-no-such-profile")
+    assert proc.returncode == 2
+    line = _one_error_line(proc)
+    assert line.startswith("producer: error:") and "streamload-no-such-profile" in line and "--profile" in line
+
+
+def test_cli_exits_2_pointing_to_rate_profile_when_profile_is_given_a_rate_profile(capsys):
+    from producer.__main__ import main
+
+    assert main(["--stream", "s", "--profile", "ramp:100:2000:60s"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "use --rate-profile ramp:100:2000:60s" in err
+
+
+def test_cli_usage_line_says_streamload_produce_when_run_as_streamload_produce(capsys):
+    import pytest
+
+    from streamload.cli import main
+
+    with pytest.raises(SystemExit) as help_exit:
+        main(["produce", "--help"])
+    assert help_exit.value.code == 0 and capsys.readouterr().out.startswith("usage: streamload produce ")
+    with pytest.raises(SystemExit) as usage_exit:
+        main(["produce", "--rate", "x"])
+    assert usage_exit.value.code == 2
+    assert capsys.readouterr().err.startswith("streamload produce: error: argument --rate")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

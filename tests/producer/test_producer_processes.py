@@ -28,11 +28,11 @@ def test_per_process_path_keeps_folder_and_suffix():
 
 def test_argv_for_reproduces_the_flags_with_overrides_when_reparsed():
     parser = build_parser()
-    args = parser.parse_args(["--stream", "s", "--profile", "ramp:1:2:3s", "--no-shard-limit", "--processes", "3",
+    args = parser.parse_args(["--stream", "s", "--rate-profile", "ramp:1:2:3s", "--no-shard-limit", "--processes", "3",
                               "--seed", "5", "--progress"])
     again = parser.parse_args(argv_for(parser, args, processes=None, producer_id="p2", share="2/3", child=True,
                                        progress=None))
-    assert (again.stream, again.profile, again.shard_limit, again.seed) == ("s", "ramp:1:2:3s", False, 5)
+    assert (again.stream, again.rate_profile, again.shard_limit, again.seed) == ("s", "ramp:1:2:3s", False, 5)
     assert (again.processes, again.producer_id, again.share, again.child, again.progress) == (1, "p2", (2, 3), True, None)
 
 

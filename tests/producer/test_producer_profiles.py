@@ -100,11 +100,11 @@ def test_parse_profile_names_the_problem_when_spec_is_bad(spec, expected):
 
 
 def test_cli_exits_2_with_one_line_when_profile_is_bad(capsys):
-    assert main(["--stream", "s", "--profile", "ramp:1:2"]) == 2
+    assert main(["--stream", "s", "--rate-profile", "ramp:1:2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad profile 'ramp:1:2'" in err and "ramp:FROM:TO:DURATION" in err
 
 
 def test_cli_exits_2_when_rate_and_profile_both_given(capsys):
-    assert main(["--stream", "s", "--rate", "5", "--profile", "constant:5"]) == 2
+    assert main(["--stream", "s", "--rate", "5", "--rate-profile", "constant:5"]) == 2
     assert "not both" in capsys.readouterr().err
