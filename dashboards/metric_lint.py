@@ -1,4 +1,4 @@
-"""The metric naming policy of shared/DESIGN.md §3, as a check over declared metrics.
+"""The metric naming policy of docs/conventions.md, as a check over declared metrics.
 
 A metric fails when it has no documentation, lacks the ``streamload_`` namespace, is a
 summary (percentiles cannot be merged across processes), is a counter whose samples do

@@ -1,6 +1,6 @@
 """Every Prometheus metric the load-test process exports, declared once.
 
-Names follow shared/DESIGN.md §3: namespace ``streamload``, base units, counters ending
+Names follow docs/conventions.md: namespace ``streamload``, base units, counters ending
 ``_total``, histograms (not summaries), low-cardinality labels; the run id appears only
 on ``streamload_run_info``.
 """

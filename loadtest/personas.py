@@ -1,6 +1,6 @@
 """Sales personas under load: identity-enhanced credentials, RLS checks, the leakage count.
 
-Each persona (shared/DESIGN.md §1B) obtains credentials through the real flow, once per
+Each persona (docs/identity.md) obtains credentials through the real flow, once per
 process, and renews them before they expire:
 
     ID token (local issuer's /oidc/token, or a token file on AWS)

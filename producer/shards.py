@@ -14,9 +14,10 @@ shard itself, as the KPL does:
   record may go. Reservations are first come, first served; a record that could not go
   before its deadline reserves nothing and is reported back to expire.
 
-The bucket holds ``burst_s`` seconds of quota (default 0.1 s): small enough that the
+The bucket holds ``burst_s`` seconds of quota (default 0.5 s): small enough that the
 records sent in any window stay under the shard's quota plus the service's own one-second
-burst allowance, even when requests reach it out of order.
+burst allowance, even when requests reach it out of order; half a second of a shard's
+1,000 records/s is 500 records, one full PutRecords batch.
 """
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def _say(text: str) -> None:
 
 
 def targets_local_stack(cfg: StreamloadConfig) -> bool:
-    """Endpoint URLs select the local stack (DESIGN §2); without both, the run goes to AWS."""
+    """Endpoint URLs select the local stack (docs/conventions.md); without both, the run goes to AWS."""
     return bool(cfg.target.kinesis_endpoint_url and cfg.target.redshift_data_endpoint_url)
 
 

@@ -6,7 +6,7 @@
     regressed.
 
 The baseline (tests/data/regression_gate_baseline.json) came from `streamload baseline
---repeat 3` with tests/data/regression_gate.toml; that config's rule only counts a rise of
+--repeat 5` (its "repeat" field says so) with tests/data/regression_gate.toml; that config's rule only counts a rise of
 at least 2 s that also doubles the baseline, so (a) holds on a slow machine while (b), where
 every record waits 2 s for its PutRecords and every refresh several seconds for its reads,
 is far beyond it.

@@ -1,6 +1,6 @@
 """The local identity stack's state: OIDC issuer, IAM roles, STS sessions, Identity Center.
 
-Nothing here knows about HTTP. The flow it implements (shared/DESIGN.md §1B):
+Nothing here knows about HTTP. The flow it implements (docs/identity.md):
 
 1. the local OIDC issuer signs an ID token for a persona (RS256, key made at start);
 2. ``assume_role_with_web_identity`` checks that token (issuer, signature, audience,

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the local Kinesis server, declared once (see STYLE.md).
+"""Prometheus metrics of the local Kinesis server, declared once (docs/conventions.md).
 
 Only refusals are counted: they are rare enough that counting costs nothing on the put
 path, and they are what a capacity test wants to correlate with its own retries."""

@@ -198,7 +198,7 @@ class RoleChainChecker:
 
 def reference_iam_catalog(redshift_account: str, stream_account: str, warehouse: str = ANY_WAREHOUSE,
                           default: bool = False) -> IamRoleCatalog:
-    """DESIGN.md's cross-account set-up: RedshiftStreamRole (attached, trusted by Redshift, may
+    """The cross-account set-up of docs/aws.md: RedshiftStreamRole (attached, trusted by Redshift, may
     assume KinesisStreamRole) -> KinesisStreamRole (trusts it, KinesisStreamPolicy). ``default``
     also makes RedshiftStreamRole the ``IAM_ROLE default`` (which then cannot read the stream
     itself: it only may assume KinesisStreamRole)."""

@@ -1,4 +1,4 @@
-"""The ``sales`` schema: rows for the row-level-security scenario (DESIGN.md section 1.B).
+"""The ``sales`` schema: rows for the row-level-security scenario (docs/identity.md).
 
 Each record is one sale: ``region`` (AMER, EMEA or APAC), a ``country`` inside that region,
 ``product``, ``category``, ``quantity``, ``unit_price``, ``amount`` (= quantity x unit

@@ -1,4 +1,4 @@
-"""Provision, preflight and tear down the pipeline of shared/DESIGN.md §1A in real AWS
+"""Provision, preflight and tear down the cross-account pipeline of docs/aws.md in real AWS
 accounts, and estimate what a run costs.
 
 Errors: see ``streamload.aws.errors`` (AwsSetupError -> AwsConfigError, AwsUnreachable).

@@ -95,7 +95,7 @@ def observe_policy(iam: Any, account: str, arn: str, document: dict[str, Any], r
 
 def _foreign_detail(run_id: str, same: bool) -> str:
     where = "matches" if same else "DIFFERS from"
-    return f"exists without tag {RUN_ID_TAG}={run_id}; left as is (it {where} DESIGN §1A)"
+    return f"exists without tag {RUN_ID_TAG}={run_id}; left as is (it {where} the set-up of docs/aws.md)"
 
 
 def _invalid_principal(exc: Exception) -> bool:

@@ -1,4 +1,4 @@
-"""The provisioning plan: every resource of DESIGN §1A observed in its account and compared
+"""The provisioning plan: every resource of the cross-account set-up (docs/aws.md) observed in its account and compared
 with what the config asks for. Nothing here changes AWS; ``Change.apply`` does, later."""
 from __future__ import annotations
 

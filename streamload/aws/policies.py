@@ -1,4 +1,4 @@
-"""The policy and trust documents of shared/DESIGN.md §1A, as pure functions.
+"""The policy and trust documents of the cross-account set-up (docs/aws.md), as pure functions.
 
 Nothing here calls AWS: given the two accounts, every ARN and document is known before
 anything is created, which is what lets ``--dry-run`` print an exact plan.

@@ -1,4 +1,4 @@
-"""``streamload aws preflight``: check every hop of DESIGN §1A and say how to fix each.
+"""``streamload aws preflight``: check every hop of the cross-account set-up (docs/aws.md) and say how to fix each.
 
 Hops, in order: credentials of both profiles -> stream ACTIVE -> the IAM documents of both
 roles -> role attached to the warehouse -> the role chain assumed live (``sts:AssumeRole``

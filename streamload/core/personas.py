@@ -1,7 +1,7 @@
 """Personas: who logs in to the sales dashboard, which groups they are in, what they may see.
 
 One model serves both sides: the local identity store (email -> groups) and the load test's
-checker (allowed regions and columns). The four defaults are shared/DESIGN.md §1B's.
+checker (allowed regions and columns). The four defaults are those of docs/identity.md.
 """
 from __future__ import annotations
 

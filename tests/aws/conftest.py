@@ -19,7 +19,9 @@ from streamload.aws.accounts import AwsContext, connect
 from streamload.aws.config import AwsProvisionConfig
 from streamload.aws.waits import Backoff
 from streamload.core.config import StreamloadConfig
-from .fakes import CLUSTER, REDSHIFT_ACCOUNT, REGION, FakeClock, FakeRedshiftData, data_api_client
+from tests.support.clock import FakeClock
+
+from .fakes import CLUSTER, REDSHIFT_ACCOUNT, REGION, FakeRedshiftData, data_api_client
 
 
 def _fill_modify_cluster_iam_roles(session: boto3.Session) -> None:
@@ -123,12 +125,12 @@ def fake_data_api():
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(start=0.0)
 
 
 @pytest.fixture
 def backoff(clock):
-    return Backoff(timeout_s=30, first_delay_s=1, max_delay_s=4, sleep=clock.sleep, clock=clock.now)
+    return Backoff(timeout_s=30, first_delay_s=1, max_delay_s=4, sleep=clock.sleep, clock=clock)
 
 
 @pytest.fixture

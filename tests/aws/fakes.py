@@ -19,19 +19,6 @@ def data_api_client(boto_client: Any, cfg: Any) -> DataApiClient:
     return DataApiClient(boto_client, cfg.redshift, poll_min_s=0, poll_max_s=0, timeout_s=5, sleep=lambda _s: None)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
-
-
 class FakeRedshiftData:
     def __init__(self) -> None:
         self.schemas: dict[str, str] = {}  # name -> IAM_ROLE text

@@ -1,4 +1,4 @@
-"""The documents of DESIGN §1A, the policy comparison, the evaluator preflight relies on,
+"""The documents of the cross-account set-up (docs/aws.md), the policy comparison, the evaluator preflight relies on,
 and the bounded backoff."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streamload.aws.evaluate import allows, trusts
 from streamload.aws.policies import AccountPair, ResourceNames, canonical_policy
 from streamload.aws.waits import Backoff
 
-from .fakes import FakeClock
+from tests.support.clock import FakeClock
 
 CROSS = ResourceNames(AccountPair("111111111111", "222222222222"), AwsProvisionConfig())
 SOLO = ResourceNames(AccountPair("111111111111", "111111111111"), AwsProvisionConfig())
@@ -59,12 +59,12 @@ def test_trusts_only_named_principal_when_kinesis_role_trust():
 
 
 def test_backoff_retries_transient_errors_with_doubling_delays_then_gives_up_when_deadline_near():
-    clock = FakeClock()
-    backoff = Backoff(timeout_s=10, first_delay_s=1, max_delay_s=4, sleep=clock.sleep, clock=clock.now)
+    clock = FakeClock(start=0.0)
+    backoff = Backoff(timeout_s=10, first_delay_s=1, max_delay_s=4, sleep=clock.sleep, clock=clock)
     calls = []
 
     def always_failing():
-        calls.append(clock.now())
+        calls.append(clock())
         raise TimeoutError("not yet")
 
     with pytest.raises(TimeoutError):
@@ -74,7 +74,7 @@ def test_backoff_retries_transient_errors_with_doubling_delays_then_gives_up_whe
 
 
 def test_backoff_raises_at_once_when_error_not_transient():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     with pytest.raises(KeyError):
-        Backoff(sleep=clock.sleep, clock=clock.now).retry(lambda: {}["x"], lambda exc: False, "thing")
+        Backoff(sleep=clock.sleep, clock=clock).retry(lambda: {}["x"], lambda exc: False, "thing")
     assert clock.sleeps == []

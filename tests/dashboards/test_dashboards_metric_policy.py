@@ -1,4 +1,4 @@
-"""Exported metrics follow shared/DESIGN.md §3, and the dashboards read only real metrics."""
+"""Exported metrics follow docs/conventions.md, and the dashboards read only real metrics."""
 from __future__ import annotations
 
 import pytest

@@ -6,7 +6,9 @@ functional tests read in tight loops. Throttling tests build their own with low 
 from __future__ import annotations
 
 import pytest
-from kinesis_helpers import FakeClock, make_client, start_server
+from kinesis_helpers import make_client, start_server
+
+from tests.support.clock import FakeClock
 
 from emulator.kinesis import KinesisBackend, KinesisSettings
 

@@ -19,19 +19,6 @@ REGION = "us-east-1"
 LOCAL_KEY = "streamload-local"
 
 
-class FakeClock:
-    """Wall-clock stand-in: starts at a fixed instant and moves only when told."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def start_server(backend: KinesisBackend | None = None) -> BackgroundServer:
     """A server on a free loopback port; without ``backend``, one with rate limits off."""
     chosen = backend if backend is not None else KinesisBackend(KinesisSettings.unthrottled())

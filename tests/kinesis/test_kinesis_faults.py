@@ -9,7 +9,9 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-from kinesis_helpers import FakeClock, make_client, start_server
+from kinesis_helpers import make_client, start_server
+
+from tests.support.clock import FakeClock
 
 from emulator.kinesis import FAULTS_PATH, KINESIS_BACKEND, CallerIdentity, FaultPlan, KinesisBackend, KinesisSettings, PutRecordsEntry
 from emulator.kinesis.exceptions import InternalFailureException

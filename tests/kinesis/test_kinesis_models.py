@@ -7,7 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kinesis_helpers import FakeClock
+from tests.support.clock import FakeClock
 
 from emulator.kinesis import (
     CallerIdentity,

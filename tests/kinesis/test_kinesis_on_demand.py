@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from kinesis_helpers import FakeClock, make_client, start_server
+from kinesis_helpers import make_client, start_server
+
+from tests.support.clock import FakeClock
 
 from emulator.kinesis import CallerIdentity, KinesisBackend, KinesisSettings, PutRecordsEntry
 from emulator.kinesis.exceptions import LimitExceededException

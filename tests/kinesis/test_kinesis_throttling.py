@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from kinesis_helpers import FakeClock, make_client, start_server
+from kinesis_helpers import make_client, start_server
+
+from tests.support.clock import FakeClock
 
 from emulator.kinesis import CallerIdentity, FaultPlan, KinesisBackend, KinesisSettings, PutRecordsEntry
 from emulator.kinesis.exceptions import LimitExceededException, ProvisionedThroughputExceededException

@@ -1,4 +1,4 @@
-"""Row-level security through the Data API: callers mapped to AWSIDC:/IAMR: users (DESIGN §1B)."""
+"""Row-level security through the Data API: callers mapped to AWSIDC:/IAMR: users (docs/identity.md)."""
 from __future__ import annotations
 
 import uuid

@@ -9,19 +9,9 @@ import pytest
 
 from emulator.redshift_data import RedshiftDataSettings, create_app
 from emulator.runtime import BackgroundServer
+from tests.support.clock import FakeClock
 
 from .conftest import LOCAL_CREDENTIALS, wait_for
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -30,7 +20,7 @@ def server_with(postgres):
     servers = []
 
     def start(**overrides):
-        clock = FakeClock()
+        clock = FakeClock(start=time.time())
         settings = RedshiftDataSettings(pg_dsn=postgres.dsn, auto_refresh_interval_s=0, **overrides)
         server = BackgroundServer(lambda: create_app(settings, clock=clock)).start()
         servers.append(server)
