@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psutil
 
+from streamload.core.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
 
@@ -32,13 +34,7 @@ def start_server(module: str, args: list[str], banner: str, log_path: Path) -> t
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    stop_process(proc, timeout_s=15)
     if proc.stdout is not None:
         proc.stdout.close()
 
