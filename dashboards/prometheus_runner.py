@@ -1,15 +1,15 @@
 """A real Prometheus on loopback, started for a list of scrape targets and stopped after.
 
 Used by ``streamload demo --prometheus`` and by the dashboard tests. The binary comes
-from PATH (Debian package ``prometheus``); when missing and we are root with apt, it is
-installed; otherwise ``PrometheusUnavailable`` says, in one line, what to do.
+from PATH (Debian package ``prometheus``). Nothing here installs it: when it is missing,
+``PrometheusUnavailable`` says in one line to run ``scripts/install-prometheus`` (which the
+user runs knowingly; ``scripts/test`` runs it for the dashboard tests).
 The Debian service is never used: each ``PrometheusServer`` is its own process with its
 own config, data folder and free port, and is killed with its parent.
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -42,7 +42,7 @@ __all__ = [
     "prometheus_for_run",
 ]
 
-APT_TIMEOUT_S = 600
+INSTALL_COMMAND = "scripts/install-prometheus"
 READY_TIMEOUT_S = 30.0
 
 
@@ -62,32 +62,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _apt_install() -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "prometheus"]):
-        try:
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise PrometheusUnavailable(f"`{' '.join(argv)}` did not finish in {APT_TIMEOUT_S}s") from None
-        if proc.returncode != 0:
-            last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise PrometheusUnavailable(f"`{' '.join(argv)}` failed: {last[0]}")
-
-
-def find_binary(name: str = "prometheus", install: bool = True) -> str:
-    """Path of ``prometheus`` or ``promtool``; installs the Debian package if allowed and possible."""
+def find_binary(name: str = "prometheus") -> str:
+    """Path of ``prometheus`` or ``promtool`` on PATH; never installs anything."""
     found = shutil.which(name)
     if found:
         return found
-    can_apt = hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get")
-    if install and can_apt:
-        _apt_install()
-        found = shutil.which(name)
-        if found:
-            return found
     raise PrometheusUnavailable(
-        f"`{name}` is not on PATH; install it (Debian/Ubuntu: `apt-get install prometheus`, "
-        "or a release from prometheus.io) and retry"
+        f"`{name}` is not on PATH; run `{INSTALL_COMMAND}` (Debian/Ubuntu, as root: "
+        "apt-get install prometheus), or put a release from prometheus.io on PATH, and retry"
     )
 
 

@@ -23,7 +23,8 @@ EXPORTERS = HERE / "synthetic_exporters.py"
 
 
 def require_binary(name: str) -> str:
-    """The binary, installed if possible; otherwise the test fails saying what is missing."""
+    """The binary on PATH (``scripts/test`` runs ``scripts/install-prometheus`` first);
+    otherwise the test fails saying what to run."""
     try:
         return find_binary(name)
     except PrometheusUnavailable as exc:

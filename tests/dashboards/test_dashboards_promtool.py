@@ -46,12 +46,12 @@ def test_promtool_rejects_a_broken_rule_when_checked(promtool_binary, tmp_path):
     assert promtool("check", "rules", str(bad)).returncode != 0
 
 
-def test_find_binary_says_what_to_install_when_missing_and_install_disallowed(monkeypatch):
+def test_find_binary_names_the_install_script_and_installs_nothing_when_prometheus_missing(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(PrometheusUnavailable) as info:
-        find_binary("prometheus", install=False)
+        find_binary("prometheus")
     message = str(info.value)
-    assert "\n" not in message and "apt-get install prometheus" in message
+    assert "\n" not in message and "scripts/install-prometheus" in message
 
 
 def test_server_reports_log_line_when_prometheus_cannot_start(prometheus_binary, tmp_path):
@@ -74,3 +74,12 @@ def test_server_answers_queries_and_stops_when_used_as_context(prometheus_binary
             prom.query("sum(")
         proc = prom._proc
     assert proc.poll() is not None  # stopped on exit
+
+
+def test_demo_prometheus_exits_2_naming_the_install_script_when_prometheus_missing(monkeypatch, tmp_path, capsys):
+    from streamload.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no prometheus; nothing may be installed either
+    assert main(["demo", "--prometheus", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("streamload: error: `prometheus` is not on PATH; run `scripts/install-prometheus`")
