@@ -21,6 +21,7 @@ from pathlib import Path
 from streamload.core.audit_sql import (
     MAX_ROWS,
     duplicate_examples_sql,
+    found_per_producer_sql,
     missing_ranges_sql,
     producer_counts_sql,
     unstamped_sql,
@@ -112,14 +113,21 @@ def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[P
     fetched = 0
     counts = client.execute(producer_counts_sql(mv, run_id), "audit")
     fetched += counts.result_bytes
-    present: dict[str, tuple[int, int, int, int]] = {
-        str(p): (int(copies), int(distinct), int(lo), int(hi)) for p, copies, distinct, lo, hi in counts.rows}
     gaps = client.execute(missing_ranges_sql(mv, run_id), "audit")
     fetched += gaps.result_bytes
     cut = len(gaps.rows) > MAX_ROWS
     inner: dict[str, SeqRanges] = {}
     for producer_id, first, last in gaps.rows[:MAX_ROWS]:
         inner.setdefault(str(producer_id), SeqRanges()).add(int(first), int(last))
+    if cut:  # the gaps listed are not all of them: count the distinct seqs in the warehouse
+        exact = client.execute(found_per_producer_sql(mv, run_id), "audit")
+        fetched += exact.result_bytes
+        distinct_of = {str(p): int(n) for p, n in exact.rows}
+    else:  # every seq between the lowest and the highest is present but for the gaps
+        distinct_of = {str(p): int(hi) - int(lo) + 1 - inner.get(str(p), SeqRanges()).count
+                       for p, _copies, lo, hi in counts.rows}
+    present: dict[str, tuple[int, int, int, int]] = {
+        str(p): (int(copies), distinct_of.get(str(p), 0), int(lo), int(hi)) for p, copies, lo, hi in counts.rows}
     dupes = client.execute(duplicate_examples_sql(mv, run_id), "audit") if _any_duplicates(present) else None
     fetched += dupes.result_bytes if dupes else 0
     try:
