@@ -16,7 +16,7 @@ from streamload.core.config import StreamloadConfig
 from streamload.core.processes import free_port  # Locust's master needs a number, not 0
 from streamload.processes import Child, ChildGroup
 
-__all__ = ["LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]
+__all__ = ["load_processes", "LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "loadtest" / "locustfile.py"
 PROCESS_INDEX_ENV = "STREAMLOAD_PROCESS_INDEX"
@@ -29,7 +29,7 @@ def _user_count(cfg: StreamloadConfig) -> int:
     return refresh + load.query_users + int(load.probe) + personas
 
 
-def _common_argv(cfg: StreamloadConfig) -> list[str]:
+def _locust_argv() -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
 
 
@@ -47,18 +47,18 @@ def start_locust(children: ChildGroup, cfg: StreamloadConfig, csv_prefix: Path, 
         "--csv", str(csv_prefix), "--host", host,
     ]
     if workers <= 0:
-        return children.start("locust", _common_argv(cfg) + headless, {**env, PROCESS_INDEX_ENV: "0"})
+        return children.start("locust", _locust_argv() + headless, {**env, PROCESS_INDEX_ENV: "0"})
     port = free_port()
     master = children.start(
         "locust-master",
-        _common_argv(cfg) + headless + ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+        _locust_argv() + headless + ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                                         "--expect-workers", str(workers), "--expect-workers-max-wait", "60"],
         {**env, PROCESS_INDEX_ENV: "0"},
     )
     for index in range(1, workers + 1):
         children.start(
             f"locust-worker-{index}",
-            _common_argv(cfg) + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+            _locust_argv() + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
             {**env, PROCESS_INDEX_ENV: str(index)},
         )
     return master
@@ -90,6 +90,18 @@ def _outputs(out_dir: Path) -> list[dict]:
         except (OSError, json.JSONDecodeError):
             continue
     return found
+
+
+def load_processes(out_dir: Path, workers: int) -> dict:
+    """Which Locust processes reported (``loadtest-<i>.json``): the master or single process is 0,
+    workers 1..N. A process that left no report died before Locust quit (e.g. SIGKILL, OOM):
+    its statements, open-model arrivals and, if it ran the probe, the canary sample are missing."""
+    expected = list(range(workers + 1))
+    reported = sorted(int(o.get("process_index", -1)) for o in _outputs(out_dir))
+    lost = [i for i in expected if i not in reported]
+    return {"expected": expected, "reported": [i for i in reported if i in expected], "lost": lost,
+            "not_measured": [f"Locust {'worker ' + str(i) if i else 'process 0'}: its Data API statements, "
+                             "open-model arrivals and (if it ran the probe) canary latency" for i in lost]}
 
 
 def probe_complete(out_dir: Path) -> bool:

@@ -22,7 +22,7 @@ from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
 from streamload.html_report import write_html_report
 from streamload.junit import write_junit
-from streamload.locust_runner import merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
+from streamload.locust_runner import load_processes, merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
 from streamload.locust_history import read_locust_history
@@ -160,6 +160,11 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     if producer_rc != 0:
         report.setdefault("problems", []).append(f"producer exited {producer_rc}")
         exit_code = max(exit_code, 1)
+    report["load_processes"] = processes = load_processes(out_dir, cfg.load.workers)
+    if processes["lost"]:  # the master carried on; say what this report lacks
+        report.setdefault("problems", []).extend(
+            f"lost {what} are not in this report" for what in processes["not_measured"])
+        exit_code = max(exit_code, 1)
     report["final_metrics"] = publish_final_counts(report, cfg.load.metrics_port, cfg.load.final_scrape_timeout_s,
                                                    out_dir, cfg.stream.name)
     report_path = write_report(report, out_dir)
@@ -242,6 +247,8 @@ def print_summary(outcome: RunOutcome, stream=sys.stdout) -> None:
               file=stream)
     for line in measurement_summary_lines(r) + persona_summary_lines(r):
         print(line, file=stream)
+    for problem in r.get("problems", []):
+        print(f"  problem: {problem}", file=stream)
     for t in r.get("thresholds", []):
         print(summary_line(t), file=stream)
     if "baseline" in r:

@@ -103,6 +103,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--account-id", default=None, help="account id for callers with unknown access keys")
     parser.add_argument("--stream-creating-s", type=float, default=None, help="seconds a new stream stays CREATING")
     parser.add_argument("--data-dir", default=None, help="keep streams and records here across restarts")
+    parser.add_argument("--fsync", action="store_true", help="with --data-dir: sync every put to disk before answering")
     parser.add_argument("--no-throughput-limits", action="store_true", help="turn per-shard and control-plane limits off")
     parser.add_argument("--allow-unsigned", action="store_true", help="accept requests without a SigV4 signature")
     parser.add_argument("--faults", default=None, help="initial fault plan as JSON (see emulator/kinesis/faults.py)")
@@ -120,6 +121,8 @@ async def _serve(args: argparse.Namespace) -> None:
         overrides["stream_creating_s"] = args.stream_creating_s
     if args.data_dir is not None:
         overrides["data_dir"] = args.data_dir
+    if args.fsync:
+        overrides["fsync"] = True
     if args.no_throughput_limits:
         overrides["throughput_limits_enabled"] = False
         overrides["control_plane_limits_enabled"] = False

@@ -89,8 +89,10 @@ class KinesisSettings(BaseModel):
     # ---- faults, persistence ---------------------------------------------------------
     faults: FaultPlan = Field(default_factory=FaultPlan)
     data_dir: Path | None = None
-    # fsync segment files on every flush (crash-proof against power loss, slower).
+    # With data_dir: sync each put's write to disk before answering (survives power loss, slower).
+    # Without it a put still reaches the operating system before it is acknowledged.
     fsync: bool = False
+    # How soon a write the disk refused is tried again (puts wait for it; none is lost).
     flush_interval_s: float = Field(0.2, gt=0)
 
     @model_validator(mode="after")

@@ -43,7 +43,7 @@ def test_run_loses_nothing_and_reports_faults_when_every_fault_is_injected(tmp_p
         cfg = stack.config(producer={"rate": 100, "duration_s": 22, "record_ttl_s": 60},
                            load={"drain_timeout_s": 60, "query_users": 1}, stream={"shards": 2})
         out = tmp_path / "run"
-        ledger = out / "ledger-p0.jsonl"
+        ledger = out / "ledger-p0.json"
         timeline = FaultTimeline(_timeline(stack))
         outcome = timeline.play_during(lambda: execute_run(cfg, out), timeout_s=240,
                                        when=lambda: ledger.exists() and ledger.stat().st_size > 0)
@@ -85,7 +85,7 @@ def test_report_names_poison_record_and_blocked_records_when_stream_holds_non_js
         stack.point_config_at_stack(cfg)
         kinesis = boto3.client("kinesis", **cfg.target.client_kwargs("kinesis"))
         out = tmp_path / "run"
-        ledger = out / "ledger-p0.jsonl"
+        ledger = out / "ledger-p0.json"
 
         def inject_poison():
             return kinesis.put_record(StreamName=cfg.stream.name, Data=b"<xml>not json</xml>", PartitionKey="x")
