@@ -11,7 +11,7 @@ per-shard limiter), ``sender`` (PutRecords + per-record retries), ``target`` (cl
 fatal errors), ``sinks`` (file/stdout), ``outcomes``/``result`` (totals), ``ledger``
 (JSONL + summary), ``progress``, ``processes`` (``--processes N``), ``metrics``.
 """
-from producer.records import GeneratedRecord, RandomUserRecords
+from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer.runner import ProducerOptions, ProducerResult, run_producer
 from producer.sender import TargetError
 

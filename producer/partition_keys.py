@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from producer.records import GeneratedRecord
+from producer.schemas import GeneratedRecord
 
 __all__ = ["PartitionKeys", "KeyedRecord", "hash_key_of", "MAX_HASH_KEY", "MAX_PARTITION_KEY_CHARS"]
 

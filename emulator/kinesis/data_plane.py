@@ -19,7 +19,6 @@ from .streams import CallerIdentity, Shard, Stream
 
 __all__ = ["RecordOperations", "PutRecordResult", "PutRecordsEntry", "PutRecordsEntryResult", "GetRecordsResult"]
 
-ITERATOR_TYPES = ("TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP")
 MIB = 1024 * 1024
 
 

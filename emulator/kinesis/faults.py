@@ -60,10 +60,6 @@ class FaultPlan(BaseModel):
     # Makes the random choices repeatable (tests); None = seeded from the OS.
     seed: int | None = None
 
-    @property
-    def delays_requests(self) -> bool:
-        return self.added_latency_ms > 0 or self.latency_jitter_ms > 0 or self.pause_s > 0
-
 
 class FaultInjector:
     """The plan in force, and the random draws it needs. Owned by one event loop, but

@@ -103,10 +103,6 @@ class ShardLog:
         """The number the next appended record gets; reading from here reads only new records."""
         return self._next_sequence_number
 
-    @property
-    def last_arrival_ms(self) -> int | None:
-        return self._arrival_ms[-1] if len(self) else None
-
     def append(self, partition_key: str, data: bytes, now_ms: int) -> StoredRecord:
         # Arrival times never go backwards within a shard even if the wall clock does,
         # so AT_TIMESTAMP can bisect them.

@@ -46,10 +46,6 @@ class Persona(BaseModel):
     def db_user(self) -> str:
         return f"AWSIDC:{self.email}"
 
-    @property
-    def db_roles(self) -> tuple[str, ...]:
-        return tuple(f"AWSIDC:{g}" for g in self.groups)
-
 
 def default_personas() -> list[Persona]:
     return [

@@ -30,7 +30,7 @@ def _producer_sender():
 def test_producer_retries_throttled_records_until_all_stored_when_shard_limit_is_low():
     sender_module = _producer_sender()
     from producer.partition_keys import PartitionKeys
-    from producer.records import GeneratedRecord
+    from producer.schemas import GeneratedRecord
 
     srv = start_server(KinesisBackend(KinesisSettings(shard_write_records_per_s=200)))
     try:

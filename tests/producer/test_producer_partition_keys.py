@@ -8,7 +8,7 @@ import pytest
 
 from producer import ProducerOptions, run_producer
 from producer.partition_keys import MAX_HASH_KEY, PartitionKeys
-from producer.records import GeneratedRecord, RandomUserRecords
+from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer_test_support import LOCAL_CREDENTIALS, REGION, read_all_records
 
 GEN = RandomUserRecords("p0", seed=1, run_id="pk")
@@ -44,7 +44,7 @@ def test_field_strategy_rejects_records_without_the_field_naming_the_reason():
                GeneratedRecord("e3", 2, 0.0, orjson.dumps({"login": {"uuid": "u" * 257}}))]
     keyed, rejected = PartitionKeys("field:login.uuid").wrap_all(records)
     assert [k.partition_key for k in keyed] == ["7"]
-    assert rejected == {"partition_key_missing": 1, "partition_key_too_long": 1}
+    assert rejected == {"partition_key_missing": [0], "partition_key_too_long": [2]}  # reason -> seqs
 
 
 def test_hot_strategy_gives_every_record_one_key():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import orjson
 
-from producer.records import RandomUserRecords
+from producer.schemas import RandomUserRecords
 
 
 def test_records_identical_when_seed_and_run_id_repeat():

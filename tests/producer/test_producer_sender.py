@@ -12,7 +12,7 @@ from botocore.exceptions import EndpointConnectionError
 from prometheus_client import REGISTRY
 
 from producer.ledger import LedgerWriter
-from producer.records import GeneratedRecord, RandomUserRecords
+from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer.schedule import SendSlots
 from producer.sender import MIB, KinesisBatchSender, OutcomeTally, TargetError, split_batches
 from producer_test_support import FakeKinesis, client_error, keyed

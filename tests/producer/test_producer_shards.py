@@ -13,7 +13,7 @@ import pytest
 from emulator.kinesis.shards import hash_key_ranges
 from producer import ProducerOptions, run_producer
 from producer.partition_keys import hash_key_of
-from producer.records import RandomUserRecords
+from producer.schemas import RandomUserRecords
 from producer.sender import KinesisBatchSender, OutcomeTally
 from producer.shards import ShardDirectory, ShardMap, ShardPacer, ShardRange, ShardRateLimiter
 from producer.target import kinesis_client

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import orjson
 import pytest
 
-from producer.records import GeneratedRecord, RandomUserRecords
+from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer.schemas import SchemaError
 from producer.schemas.randomuser_nats import NATIONALITIES, TIMEZONES
 from producer.schemas.randomuser_pools import ascii_fold

@@ -6,7 +6,7 @@ import collections
 import orjson
 import pytest
 
-from producer.records import RandomUserRecords
+from producer.schemas import RandomUserRecords
 
 
 @pytest.mark.slow
