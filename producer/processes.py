@@ -103,8 +103,9 @@ async def status_lines(tally: OutcomeTally, target_rate: Callable[[], float], st
 
 
 async def wait_for_go() -> float | None:
-    """A child's side: say ready, then wait for the parent's common start time (``None``
-    -- start now -- if the parent closed the pipe)."""
+    """A child's side: say ready, then wait for the parent's common start time. The pipe closing
+    without one means the parent is gone (or will not start us): exit rather than produce as an
+    orphan nobody audits."""
     print(json.dumps({"ready": True}), flush=True)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -116,7 +117,7 @@ async def wait_for_go() -> float | None:
     try:
         return float(json.loads(line)["go"])
     except (ValueError, KeyError, TypeError):
-        return None
+        raise SystemExit("producer: the parent process gave no start time (it is gone); not starting") from None
 
 
 def merged_exit_code(codes: list[int | None]) -> int:
