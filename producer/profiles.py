@@ -6,7 +6,7 @@ cumulative count ``N(t)`` is the integral of ``r``; record ``i`` is due at the e
 form, or for ``sine`` a root found to ~1e-9 s), never by adding intervals to the previous
 one, so a long run does not drift.
 
-Spec syntax (``--profile``, config ``producer.profile``); durations as ``90``, ``90s``,
+Spec syntax (``--rate-profile``, config ``producer.profile``); durations as ``90``, ``90s``,
 ``1.5m``, ``2m30s``, ``500ms``, ``1h``:
 
 =================================  ===========================================================

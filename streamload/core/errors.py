@@ -1,6 +1,6 @@
 """The one exception root of the harness: every failure a user can act on is a
 ``StreamloadError`` whose message is one line and whose ``exit_code`` is what the command
-returns for it (docs/cli.md, "Exit codes"):
+returns for it (docs/conventions.md, "Exit codes"):
 
     0  all thresholds met / the command did what it was asked
     1  a threshold or check failed (or a statement the check needed failed)
