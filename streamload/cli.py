@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from streamload.cli_parser import EXIT_FAILED, EXIT_OK, build_parser
-from streamload.core.errors import AuditQueryFailed, ConfigError, PipelineSetupFailed, StatementError, reports_errors
+from streamload.core.errors import (AuditQueryFailed, ConfigError, PipelineSetupFailed, StatementError,
+                                    StreamloadError, reports_errors)
 from streamload.run_config import load_run_config
 
 __all__ = ["main"]
@@ -52,16 +53,24 @@ def _guarded(action) -> int:
         raise PipelineSetupFailed(f"setting up the pipeline failed: {exc}") from exc
 
 
-def _execute(cfg, out_dir: Path, local: bool) -> int:
+def _execute(cfg, out_dir: Path, local: bool, overwrite: bool = False) -> int:
     from streamload.baseline import local_stack_for
+    from streamload.outdir import claim_output_dir
     from streamload.run import execute_run, print_summary
 
+    # Refuses (one line, exit 2) a folder whose run is still going, or did not finish unless told.
+    claim = claim_output_dir(out_dir, overwrite)
     print(f"streamload: {cfg.producer.rate:g} records/s for {cfg.producer.duration_s:g}s into "
           f"{cfg.stream.name} ({cfg.stream.shards} shards); output in {out_dir}", flush=True)
 
     def action() -> int:
-        with local_stack_for(cfg, local):
-            outcome = execute_run(cfg, out_dir)
+        try:
+            with local_stack_for(cfg, local):
+                outcome = execute_run(cfg, out_dir)
+        except StreamloadError:  # refused before or while starting (config, target): nothing half-done
+            claim.release()
+            raise
+        claim.release()  # finished: a later run may use the folder (a killed one leaves the marker)
         print_summary(outcome)
         return outcome.exit_code
 
@@ -121,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
               f"{cfg.stream.name} ({cfg.stream.shards} shards) on {target}; thresholds: "
               f"{', '.join(cfg.verdict.thresholds) or 'none'}; output in {out_dir}")
         return EXIT_OK
-    return _execute(cfg, out_dir, local=args.local)
+    return _execute(cfg, out_dir, local=args.local, overwrite=args.overwrite)
 
 
 def _capacity(args: argparse.Namespace) -> int:

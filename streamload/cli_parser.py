@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="produce and load-test a configured target (local stack or AWS), judge thresholds")
     _target_args(run, "run")
+    run.add_argument("--overwrite", action="store_true",
+                     help="reuse an output folder whose earlier run did not finish (never one still running)")
     run.add_argument("--rate", type=_positive_float, help="override producer.rate")
     run.add_argument("--duration", type=_positive_float, help="override producer.duration_s")
     run.add_argument("--baseline", type=Path, help="compare with this report.json (overrides verdict.baseline)")

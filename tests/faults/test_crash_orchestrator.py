@@ -102,12 +102,6 @@ def _started_for(out_dir) -> set[int]:
     return found
 
 
-def _overwrite_flag_wired() -> bool:
-    help_text = subprocess.run([sys.executable, "-m", "streamload.cli", "run", "--help"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=60).stdout
-    return "--overwrite" in help_text
-
-
 @pytest.mark.slow
 def test_killed_run_leaves_no_process_and_the_rerun_refuses_its_directory(tmp_path):
     config, out = tmp_path / "run.toml", tmp_path / "run"
@@ -136,8 +130,6 @@ def test_killed_run_leaves_no_process_and_the_rerun_refuses_its_directory(tmp_pa
                 psutil.Process(pid).kill()
             except psutil.Error:
                 pass
-    if not _overwrite_flag_wired():
-        pytest.skip("streamload run has no --overwrite yet: claim_output_dir is not wired into the CLI")
     rerun = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 2, rerun.stdout[-1000:] + rerun.stderr[-1000:]
     message = rerun.stderr.strip().splitlines()
