@@ -110,48 +110,65 @@ def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[P
     """Audit ``run_id``'s records in ``mv`` against the producers' ledgers (their paths, or a
     ``LedgerSet`` already read)."""
     ledgers = ledger_paths if isinstance(ledger_paths, LedgerSet) else read_ledgers(ledger_paths)
-    fetched = 0
+    return _account(ledgers, _count_in_warehouse(client, mv, run_id, run_started_at))
+
+
+@dataclass
+class _WarehouseCounts:
+    """What the warehouse says of the run's rows: per producer (rows, distinct seqs, lowest,
+    highest), the gaps between seqs, whether that list was cut, duplicate examples, rows
+    without a run id, and the bytes all of it took to fetch."""
+
+    present: dict[str, tuple[int, int, int, int]]
+    gaps: dict[str, SeqRanges]
+    cut: bool
+    duplicate_rows: list
+    unstamped: int
+    fetched: int
+
+
+def _count_in_warehouse(client: DataApiClient, mv: str, run_id: str, run_started_at: float) -> _WarehouseCounts:
     counts = client.execute(producer_counts_sql(mv, run_id), "audit")
-    fetched += counts.result_bytes
-    gaps = client.execute(missing_ranges_sql(mv, run_id), "audit")
-    fetched += gaps.result_bytes
-    cut = len(gaps.rows) > MAX_ROWS
-    inner: dict[str, SeqRanges] = {}
-    for producer_id, first, last in gaps.rows[:MAX_ROWS]:
-        inner.setdefault(str(producer_id), SeqRanges()).add(int(first), int(last))
+    listed = client.execute(missing_ranges_sql(mv, run_id), "audit")
+    fetched = counts.result_bytes + listed.result_bytes
+    cut = len(listed.rows) > MAX_ROWS
+    gaps: dict[str, SeqRanges] = {}
+    for producer_id, first, last in listed.rows[:MAX_ROWS]:
+        gaps.setdefault(str(producer_id), SeqRanges()).add(int(first), int(last))
     if cut:  # the gaps listed are not all of them: count the distinct seqs in the warehouse
         exact = client.execute(found_per_producer_sql(mv, run_id), "audit")
         fetched += exact.result_bytes
         distinct_of = {str(p): int(n) for p, n in exact.rows}
     else:  # every seq between the lowest and the highest is present but for the gaps
-        distinct_of = {str(p): int(hi) - int(lo) + 1 - inner.get(str(p), SeqRanges()).count
+        distinct_of = {str(p): int(hi) - int(lo) + 1 - gaps.get(str(p), SeqRanges()).count
                        for p, _copies, lo, hi in counts.rows}
-    present: dict[str, tuple[int, int, int, int]] = {
-        str(p): (int(copies), distinct_of.get(str(p), 0), int(lo), int(hi)) for p, copies, lo, hi in counts.rows}
+    present = {str(p): (int(copies), distinct_of.get(str(p), 0), int(lo), int(hi)) for p, copies, lo, hi in counts.rows}
     dupes = client.execute(duplicate_examples_sql(mv, run_id), "audit") if _any_duplicates(present) else None
     fetched += dupes.result_bytes if dupes else 0
     try:
         unstamped = client.execute(unstamped_sql(mv, f"'{utc_literal(run_started_at - 1.0)}'"), "audit")
         fetched += unstamped.result_bytes
-        unstamped_rows = unstamped.rows
+        unstamped_count = int(unstamped.rows[0][0]) if unstamped.rows else 0
     except StatementError:  # a view without approximate_arrival_timestamp: only stamped rows count
-        unstamped_rows = []
+        unstamped_count = 0
+    return _WarehouseCounts(present, gaps, cut, dupes.rows if dupes else [], unstamped_count, fetched)
 
+
+def _account(ledgers: LedgerSet, counts: _WarehouseCounts) -> AuditResult:
+    """Set the warehouse's counts against the ledgers: produced, found, lost by outcome."""
     produced = found = copies_total = unexpected = 0
     by_outcome: dict[str, int] = {}
     lost_ranges: list[dict] = []
     per_producer: dict[str, dict] = {}
-    for producer_id in sorted(set(ledgers.ledgers) | set(present)):
+    for producer_id in sorted(set(ledgers.ledgers) | set(counts.present)):
         ledger = ledgers.ledgers.get(producer_id)
-        copies, distinct, lo, hi = present.get(producer_id, (0, 0, 0, -1))
+        copies, distinct, lo, hi = counts.present.get(producer_id, (0, 0, 0, -1))
         if ledger is None:
             unexpected += copies  # stamped with this run, but no producer of the run knows it
             continue
         generated = max(ledger.generated, hi + 1)
-        missing = _missing(inner.get(producer_id, SeqRanges()), lo, hi, distinct, generated)
-        produced += generated
-        found += distinct
-        copies_total += copies
+        missing = _missing(counts.gaps.get(producer_id, SeqRanges()), lo, hi, distinct, generated)
+        produced, found, copies_total = produced + generated, found + distinct, copies_total + copies
         for outcome, ranges in _classify(missing, ledger).items():
             for first, last in ranges:
                 by_outcome[outcome] = by_outcome.get(outcome, 0) + last - first + 1
@@ -162,18 +179,16 @@ def audit_view(client: DataApiClient, mv: str, run_id: str, ledger_paths: list[P
                                      "ledger_done": ledger.done}
     lost = produced - found
     listed = sum(by_outcome.values())
-    if lost > listed or cut:
+    if lost > listed or counts.cut:
         by_outcome["not classified (more missing ranges than the audit lists)"] = max(lost - listed, 0)
-    lost_ranges.sort(key=lambda r: (r["producer_id"], r["first"]))
-    unexpected += int(unstamped_rows[0][0]) if unstamped_rows else 0
     return AuditResult(
         produced=produced, sent=ledgers.total("sent") or sum(l.acked.count for l in ledgers.ledgers.values()),
-        found=found, lost=lost, duplicates=copies_total - found, unexpected=unexpected,
-        lost_by_outcome=dict(sorted(by_outcome.items(), key=lambda kv: -kv[1])), lost_ranges=lost_ranges,
-        duplicate_examples=[{"producer_id": str(p), "seq": int(s), "copies": int(n)} for p, s, n in
-                            (dupes.rows if dupes else [])],
+        found=found, lost=lost, duplicates=copies_total - found, unexpected=unexpected + counts.unstamped,
+        lost_by_outcome=dict(sorted(by_outcome.items(), key=lambda kv: -kv[1])),
+        lost_ranges=sorted(lost_ranges, key=lambda r: (r["producer_id"], r["first"])),
+        duplicate_examples=[{"producer_id": str(p), "seq": int(s), "copies": int(n)} for p, s, n in counts.duplicate_rows],
         producer={key: ledgers.total(key) for key in ("generated", "sent", "expired", "rejected", "late")},
-        per_producer=per_producer, result_bytes=fetched, ledgers=ledgers,
+        per_producer=per_producer, result_bytes=counts.fetched, ledgers=ledgers,
     )
 
 

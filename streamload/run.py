@@ -105,24 +105,9 @@ def _ledger_paths(cfg: StreamloadConfig, ledger: Path) -> list[Path]:
 
 def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     setup_client = setup_pipeline(cfg)
-    started_at = time.time()
-    ledger = out_dir / f"ledger-{cfg.producer.producer_id}.json"
-    ledgers = _ledger_paths(cfg, ledger)
-    for path in {ledger, *ledgers}:
-        for stale in (path, path.with_name(path.name + ".summary.json")):
-            stale.unlink(missing_ok=True)
-    shutil.rmtree(persona_report_dir(out_dir), ignore_errors=True)  # an earlier run's persona reports
-    plan = RunPlan(
-        run_id=run_id,
-        started_at=started_at,
-        config=_plan_config(cfg),
-        ledger_paths=[str(path) for path in ledgers],
-        probe_out=str(out_dir / "probe.json"),
-    )
-    plan_path = out_dir / "run-plan.json"
-    plan.write(plan_path)
+    plan, plan_path, ledger = _write_plan(cfg, out_dir)
+    ledgers = [Path(p) for p in plan.ledger_paths]
     env = {**_credentials_env(cfg), RUN_FILE_ENV: str(plan_path), "PYTHONPATH": _pythonpath()}
     csv_prefix = out_dir / "locust"
     observer = FaultObserver(cfg.target.kinesis_endpoint_url).start()
@@ -135,12 +120,46 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
         if locust_rc not in (0, None):
             log.error("locust exited %s: %s", locust_rc, locust.tail(3))
     observer.stop()
-    mv = cfg.redshift.materialized_view
-    audit = audit_view(setup_client, mv, run_id, ledgers, started_at)
+    report = _measure(cfg, setup_client, plan, out_dir, csv_prefix)
+    report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, ledgers, csv_prefix,
+                                     plan.started_at)
+    exit_code = _judge_run(report, cfg, out_dir, producer_rc)
+    report["final_metrics"] = publish_final_counts(report, cfg.load.metrics_port, cfg.load.final_scrape_timeout_s,
+                                                   out_dir, cfg.stream.name)
+    report_path = write_report(report, out_dir)
+    write_html_report(report, out_dir / "report.html")
+    return RunOutcome(report, exit_code, report_path)
+
+
+def _write_plan(cfg: StreamloadConfig, out_dir: Path) -> tuple[RunPlan, Path, Path]:
+    """The run's id and plan (what every process it starts reads), an earlier run's files gone."""
+    ledger = out_dir / f"ledger-{cfg.producer.producer_id}.json"
+    ledgers = _ledger_paths(cfg, ledger)
+    for path in {ledger, *ledgers}:
+        for stale in (path, path.with_name(path.name + ".summary.json")):
+            stale.unlink(missing_ok=True)
+    shutil.rmtree(persona_report_dir(out_dir), ignore_errors=True)  # an earlier run's persona reports
+    plan = RunPlan(
+        run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+        started_at=time.time(),
+        config=_plan_config(cfg),
+        ledger_paths=[str(path) for path in ledgers],
+        probe_out=str(out_dir / "probe.json"),
+    )
+    plan_path = out_dir / "run-plan.json"
+    plan.write(plan_path)
+    return plan, plan_path, ledger
+
+
+def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_prefix: Path) -> dict:
+    """The report's measurements: the audit and every record's stages (counted in the warehouse),
+    the Locust processes' outputs, the producers' ledgers, loss reasons."""
+    mv, run_id, started_at = cfg.redshift.materialized_view, plan.run_id, plan.started_at
+    audit = audit_view(client, mv, run_id, [Path(p) for p in plan.ledger_paths], started_at)
     probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
     report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
     report["latency_histograms"] = histograms
-    report["e2e_population"] = population_latency(setup_client, mv, run_id)
+    report["e2e_population"] = population_latency(client, mv, run_id)
     add_put_stage(report["e2e_population"], audit.ledgers)
     report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
     report["locust_history"] = read_locust_history(csv_prefix, started_at)
@@ -148,28 +167,26 @@ def execute_run(cfg: StreamloadConfig, out_dir: Path) -> RunOutcome:
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
     if put := report["e2e_population"].get("stages", {}).get("put"):  # every record's, from the ledgers
         report.setdefault("e2e_stages", {})["put"] = {**put, "negative": 0}
-    report["faults"] = fault_section(observer, setup_client, cfg.redshift.materialized_view, ledgers, csv_prefix, started_at)
-    report["audit"]["lost_reasons"] = explain_losses(setup_client, kinesis_client(cfg), cfg.stream.name, mv, audit,
+    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
                                                      started_at)
+    return report
+
+
+def _judge_run(report: dict, cfg: StreamloadConfig, out_dir: Path, producer_rc: int | None) -> int:
+    """Thresholds, personas, the producer's exit and lost Locust processes into the verdict."""
     persona_problems = (apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
                         if cfg.personas.enabled else [])
     exit_code = judge(report, cfg, out_dir)
-    if persona_problems:
-        report.setdefault("problems", []).extend(persona_problems)
-        exit_code = max(exit_code, 1)
+    problems = list(persona_problems)
     if producer_rc != 0:
-        report.setdefault("problems", []).append(f"producer exited {producer_rc}")
-        exit_code = max(exit_code, 1)
+        problems.append(f"producer exited {producer_rc}")
     report["load_processes"] = processes = load_processes(out_dir, cfg.load.workers)
-    if processes["lost"]:  # the master carried on; say what this report lacks
-        report.setdefault("problems", []).extend(
-            f"lost {what} are not in this report" for what in processes["not_measured"])
+    # The master carried on without a lost worker: say what this report lacks.
+    problems += [f"lost {what} are not in this report" for what in processes["not_measured"]]
+    if problems:
+        report.setdefault("problems", []).extend(problems)
         exit_code = max(exit_code, 1)
-    report["final_metrics"] = publish_final_counts(report, cfg.load.metrics_port, cfg.load.final_scrape_timeout_s,
-                                                   out_dir, cfg.stream.name)
-    report_path = write_report(report, out_dir)
-    write_html_report(report, out_dir / "report.html")
-    return RunOutcome(report, exit_code, report_path)
+    return exit_code
 
 
 def _wait_for_run(children: ChildGroup, producer: Child, locust: Child, cfg: StreamloadConfig, out_dir: Path):
