@@ -169,7 +169,20 @@ def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_pr
         report.setdefault("e2e_stages", {})["put"] = {**put, "negative": 0}
     report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
                                                      started_at)
+    if not cfg.target.kinesis_endpoint_url:  # AWS: what the run was estimated to cost
+        report["cost_estimate"] = _cost_estimate(cfg)
     return report
+
+
+def _cost_estimate(cfg: StreamloadConfig) -> dict | None:
+    from streamload.aws.cost import PRICES_NOTE, cost_inputs, estimate_cost
+
+    try:
+        estimate = estimate_cost(cost_inputs(cfg, cfg.aws))
+    except ValueError:  # a node type without a price: the CLI said so before the run
+        return None
+    return {"total_usd": round(estimate.total_usd, 4), "kinesis_usd": round(estimate.kinesis_usd, 4),
+            "redshift_usd": round(estimate.redshift_usd, 4), "note": f"estimated before the run; {PRICES_NOTE}"}
 
 
 def _judge_run(report: dict, cfg: StreamloadConfig, out_dir: Path, producer_rc: int | None) -> int:

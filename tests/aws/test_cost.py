@@ -59,3 +59,16 @@ def test_cost_inputs_include_drain_time_and_rate_times_duration_when_from_config
     inputs = cost_inputs(cfg, AwsProvisionConfig(stream_mode="ON_DEMAND", serverless_base_rpu=16))
     assert (inputs.duration_s, inputs.records, inputs.shards) == (180, 30_000, 3)
     assert (inputs.warehouse, inputs.base_rpu, inputs.stream_mode) == ("serverless", 16, "ON_DEMAND")
+
+
+def test_run_report_cost_section_matches_the_estimate_printed_before_an_aws_run():
+    from streamload.aws.cost import cost_inputs, estimate_cost
+    from streamload.core.config import load_config
+    from streamload.run import _cost_estimate
+
+    cfg = load_config(None, {"producer": {"rate": 1000, "duration_s": 600}}, environ={})
+    printed = estimate_cost(cost_inputs(cfg, cfg.aws))
+    section = _cost_estimate(cfg)
+    assert section["total_usd"] == round(printed.total_usd, 4) > 0
+    assert section["kinesis_usd"] + section["redshift_usd"] == pytest.approx(section["total_usd"], abs=1e-3)
+    assert "estimated before the run" in section["note"]
