@@ -103,8 +103,10 @@ def _statement_card(report: dict, gaps: _Missing) -> str:
         return card("Statement latency per kind and persona", gaps.note("Statement latency", "latency_histograms"))
     qs = (50.0, 90.0, 99.0) if any(r.get(90.0) is not None for r in rows) else (50.0, 99.0)
     chart = run_charts.percentile_bars("statements", "Statement latency per kind and persona", rows, qs)
-    over_time = gaps.note("Statement latency over time per kind and persona",
-                          "a per-kind time series (Locust --csv-full-history); \"Load over time\" has the aggregate")
+    history = report.get("statement_history") or {}
+    over_time = (run_charts.statements_over_time(history) if any(history.values()) else
+                 gaps.note("Statement latency over time per kind and persona",
+                           "statement_history (Locust's per-kind history); \"Load over time\" has the aggregate"))
     return card("Statement latency per kind and persona", chart + over_time,
                 "Data API statements, submit to last result page, from the merged HdrHistograms.")
 

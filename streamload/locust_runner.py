@@ -44,7 +44,7 @@ def start_locust(children: ChildGroup, cfg: StreamloadConfig, csv_prefix: Path, 
     headless = [
         "--headless", "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
         "--stop-timeout", "10", "--exit-code-on-error", "0", "--only-summary",
-        "--csv", str(csv_prefix), "--host", host,
+        "--csv", str(csv_prefix), "--csv-full-history", "--host", host,
     ]
     if workers <= 0:
         return children.start("locust", _locust_argv() + headless, {**env, PROCESS_INDEX_ENV: "0"})

@@ -25,7 +25,7 @@ from streamload.junit import write_junit
 from streamload.locust_runner import load_processes, merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
 from streamload.loss_reasons import explain_losses
 from streamload.pipeline import kinesis_client, setup_pipeline
-from streamload.locust_history import read_locust_history
+from streamload.locust_history import read_locust_history, read_statement_history
 from streamload.population_latency import population_latency
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
@@ -163,6 +163,7 @@ def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_pr
     add_put_stage(report["e2e_population"], audit.ledgers)
     report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
     report["locust_history"] = read_locust_history(csv_prefix, started_at)
+    report["statement_history"] = read_statement_history(csv_prefix, started_at)
     report["statement_latency_ms"] = percentiles
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
     if put := report["e2e_population"].get("stages", {}).get("put"):  # every record's, from the ledgers

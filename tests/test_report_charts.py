@@ -88,3 +88,22 @@ def test_locust_history_reads_aggregated_rows_when_csv_exists(tmp_path):
                     {"t_s": 1.5, "users": 8, "requests_per_s": 40.5, "failures_per_s": 0.5, "p50_ms": 29.0,
                      "p95_ms": 310.0, "p99_ms": 870.0}]
     assert read_locust_history(tmp_path / "missing", 0.0) == []
+
+
+def test_statement_history_keeps_each_kind_thinned_when_read_from_locust_full_history(tmp_path):
+    from streamload.locust_history import read_statement_history
+
+    header = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%\n"
+    rows = [f"{1000 + t},3,DataAPI,statement {kind},2.0,0,{p},{p},{p},{p},{p},{p * 2},{p * 2},{p * 3}\n"
+            for t in range(1000) for kind, p in (("refresh", 50), ("query", 20))]
+    rows += [f"{1000 + t},3,DataAPI,submit query,2.0,0,1,1,1,1,1,1,1,1\n" for t in range(5)]
+    rows += [f"{1000 + t},3,,Aggregated,4.0,0,30,30,30,30,30,60,60,90\n" for t in range(5)]
+    (tmp_path / "locust_stats_history.csv").write_text(header + "".join(rows))
+
+    history = read_statement_history(tmp_path / "locust", started_at=1000.0, max_points=100)
+
+    assert sorted(history) == ["query", "refresh"]  # statements only, not phases or the aggregate
+    assert all(len(series) <= 100 for series in history.values())
+    assert history["refresh"][0] == {"t_s": 0.0, "p50_ms": 50.0, "p95_ms": 100.0, "p99_ms": 150.0,
+                                     "requests_per_s": 2.0}
+    assert history["refresh"][-1]["t_s"] >= 990

@@ -8,7 +8,7 @@ from streamload.charts.render import (COLOURS, chart, count_axis, fmt_count, fmt
 from streamload.report_data import Band, Percentiles
 
 __all__ = ["e2e_over_time", "percentile_distribution", "percentile_bars", "throughput_over_time",
-           "locust_over_time", "totals_bars", "persona_rows_checked"]
+           "locust_over_time", "statements_over_time", "totals_bars", "persona_rows_checked"]
 
 NINES_TICKS = [(0.30103, "p50"), (1.0, "p90"), (2.0, "p99"), (3.0, "p99.9"), (4.0, "p99.99"),
                (5.0, "p99.999")]
@@ -131,6 +131,25 @@ def _severity_colour(label: str, value: float) -> str:
         return COLOURS["neutral"]
     # throttles, retries and late starts are the pipeline pushing back; failures and losses are harm
     return COLOURS["throttled"] if any(w in label for w in ("throttled", "retried", "late")) else COLOURS["failed"]
+
+
+KIND_COLOURS = ("#1565c0", "#ef6c00", "#2e7d32", "#8e24aa", "#c62828", "#00897b", "#6d4c41", "#546e7a")
+
+
+def statements_over_time(history: dict[str, list[dict]]) -> str:
+    """Per statement kind (refresh, query, probe, each persona), Locust's rolling p95 over time:
+    one line each, on one latency axis (log when the kinds span decades)."""
+    values: list[float] = []
+    with chart("seconds since run start", "statement latency (Locust, rolling p95)") as (fig, ax):
+        for index, (kind, rows) in enumerate(sorted(history.items())):
+            ys = [r.get("p95_ms") for r in rows]
+            values += [y for y in ys if y]
+            ax.plot([float(r.get("t_s", 0)) for r in rows], [y if y else float("nan") for y in ys],
+                    color=KIND_COLOURS[index % len(KIND_COLOURS)], linewidth=1.4, label=kind)
+        latency_axis(ax, "y", values)
+        ax.set_xlim(left=0)
+        legend_above(ax, ncols=min(4, max(len(history), 1)))
+        return to_svg(fig, "statements-time", "statement latency p95 per kind and persona over time")
 
 
 def totals_bars(chart_id: str, title: str, rows: list[tuple[str, float]]) -> str:
