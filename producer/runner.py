@@ -279,15 +279,17 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
                     async for intended_times in schedule.slices(stop, start_at):
                         records = [generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
                         tally.add_generated(len(records))
+                        first_slice, seq = seq == 0, seq + len(records)
+                        if ledger is not None:
+                            # Before any of these records' outcomes is logged: a WAL line never
+                            # holds a seq at or past the ``generated`` it carries.
+                            ledger.generated(seq)
                         keyed, rejected = keys.wrap_all(records)
                         for reason, seqs in rejected.items():
                             tally.add_rejected(seqs, reason)
-                        if seq == 0 and not keyed and keys.key_field:
+                        if first_slice and not keyed and keys.key_field:
                             raise ValueError(f"partition key field {keys.key_field!r} is not in the "
                                              f"{opts.schema} records")
-                        seq += len(records)
-                        if ledger is not None:
-                            ledger.generated(seq)
                         for batch in split_batches(keyed, opts.batch_max_records, opts.batch_max_bytes):
                             dispatcher.submit(batch)
                 except BaseException:

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import boto3
+import orjson
 
 from botocore.exceptions import ClientError
 
@@ -110,3 +111,29 @@ class FakeKinesis:
             else:
                 results.append({"ErrorCode": code, "ErrorMessage": code})
         return {"FailedRecordCount": sum(c is not None for c in codes), "Records": results}
+
+
+def seqs_of(ranges) -> set[int]:
+    """Every seq in a ledger's ``SeqRanges`` (tests keep their runs small)."""
+    return {seq for first, last in ranges for seq in range(first, last + 1)}
+
+
+def decoded_seqs(stream_records: list[dict], producer_id: str | None = None) -> list[int]:
+    """The ``seq`` of each record read back from the stream (duplicates kept), optionally of one producer."""
+    decoded = [orjson.loads(r["Data"]) for r in stream_records]
+    return [d["seq"] for d in decoded if producer_id is None or d["producer_id"] == producer_id]
+
+
+def assert_ledger_adds_up(ledger, result) -> None:
+    """What a user checks in a producer's ledger against its summary: every generated seq has
+    exactly one outcome and the counts match."""
+    assert ledger is not None and ledger.done
+    assert ledger.producer_id == result.producer_id and ledger.run_id == result.run_id
+    assert ledger.generated == result.generated == result.sent + result.expired + result.rejected
+    assert ledger.acked.count == result.sent and ledger.expired.count == result.expired
+    assert sum(r.count for r in ledger.rejected.values()) == result.rejected
+    assert {k: v.count for k, v in ledger.rejected.items()} == result.rejected_reasons
+    # Counts summing to ``generated`` with nothing unknown: the outcomes are disjoint and cover 0..generated-1.
+    assert ledger.unknown.count == 0
+    if ledger.shards:  # Kinesis acknowledgements (a file sink has no shards)
+        assert sum(s["acked"] for s in ledger.shards.values()) == ledger.acked.count

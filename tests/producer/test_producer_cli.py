@@ -12,10 +12,11 @@ import time
 import urllib.request
 
 import boto3
-import orjson
 
 from producer import ProducerOptions, run_producer
-from producer_test_support import LOCAL_CREDENTIALS, REGION, REPO, cli_env, create_stream, read_all_records, run_cli
+from producer_test_support import (LOCAL_CREDENTIALS, REGION, REPO, assert_ledger_adds_up, cli_env, create_stream,
+                                   decoded_seqs, read_all_records, run_cli, seqs_of)
+from streamload.core.ledger import read_ledger
 
 
 def _one_error_line(proc: subprocess.CompletedProcess) -> str:
@@ -126,7 +127,7 @@ def test_metrics_endpoint_exports_run_info_with_the_run_files_run_id(tmp_path):
 def test_run_accounts_for_every_record_when_stopped_while_records_wait_for_shard_quota(kinesis_servers, tmp_path):
     endpoint = kinesis_servers("emulator")  # throttling on
     stream = create_stream(endpoint, shards=1)
-    ledger = tmp_path / "ledger.jsonl"
+    ledger = tmp_path / "ledger.json"
 
     async def scenario():
         stop = asyncio.Event()
@@ -145,11 +146,12 @@ def test_run_accounts_for_every_record_when_stopped_while_records_wait_for_shard
     assert 3000 <= result.generated < 9000
     assert result.sent + result.expired + result.rejected == result.generated
     assert result.expired > 0 and result.sent > 500 and result.throttled <= result.generated // 100
-    lines = [orjson.loads(line) for line in ledger.read_bytes().splitlines()]
-    assert len(lines) == result.sent == len({line["event_id"] for line in lines})
+    assert_ledger_adds_up(read_ledger(ledger), result)
     client = boto3.client("kinesis", endpoint_url=endpoint, region_name=REGION, **LOCAL_CREDENTIALS)
-    assert len(read_all_records(client, stream)) == result.sent
-    summary = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    in_stream = decoded_seqs(read_all_records(client, stream))
+    # Exactly the acknowledged records are in the stream, once each; no expired one got in.
+    assert sorted(in_stream) == sorted(seqs_of(read_ledger(ledger).acked))
+    summary = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert summary["done"] and summary["expired"] == result.expired
 
 

@@ -14,6 +14,14 @@ import pytest
 from producer.__main__ import build_parser
 from producer.processes import argv_for, child_ids, merged_exit_code, per_process_path
 from producer_test_support import REPO, cli_env
+from streamload.core.ledger import read_ledger
+from streamload.core.seqranges import SeqRanges
+
+
+def _acked(ledger_path: Path) -> int:
+    """Acknowledged records so far in a running producer's ledger (0 before it starts one)."""
+    ledger = read_ledger(ledger_path)
+    return ledger.acked.count if ledger is not None else 0
 
 
 def test_child_ids_are_disjoint_and_numbered_on_from_the_base_id():
@@ -23,7 +31,7 @@ def test_child_ids_are_disjoint_and_numbered_on_from_the_base_id():
 
 
 def test_per_process_path_keeps_folder_and_suffix():
-    assert per_process_path(Path("out/ledger.jsonl"), "p1") == Path("out/ledger.p1.jsonl")
+    assert per_process_path(Path("out/ledger.json"), "p1") == Path("out/ledger.p1.json")
 
 
 def test_argv_for_reproduces_the_flags_with_overrides_when_reparsed():
@@ -44,7 +52,7 @@ def test_merged_exit_code_reports_the_most_telling_failure():
 
 
 def test_processes_share_the_schedule_and_merge_totals_when_run_with_a_file_sink(tmp_path):
-    out, ledger = tmp_path / "out.jsonl", tmp_path / "ledger.jsonl"
+    out, ledger = tmp_path / "out.jsonl", tmp_path / "ledger.json"
     proc = subprocess.run([sys.executable, "-m", "producer", "--processes", "2", "--sink", f"file:{out}",
                            "--rate", "600", "--total", "301", "--seed", "5", "--ledger", str(ledger)],
                           cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60)
@@ -58,13 +66,18 @@ def test_processes_share_the_schedule_and_merge_totals_when_run_with_a_file_sink
     # They start together and interleave: exactly the single schedule, one record every 1/600 s.
     times = sorted(d["produced_at"] for pid in docs for d in docs[pid])
     assert [b - a for a, b in zip(times, times[1:])] == pytest.approx([1 / 600] * 300, abs=1e-5)
-    merged = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    merged = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert (merged["generated"], merged["sent"], merged["processes"]) == (301, 301, 2)
     assert merged["ledgers"] == [str(per_process_path(ledger, "p0")), str(per_process_path(ledger, "p1"))]
+    # Each child's ledger holds its own records, every one written to its file.
+    for pid, count in (("p0", 151), ("p1", 150)):
+        child = read_ledger(per_process_path(ledger, pid))
+        assert (child.producer_id, child.generated, child.acked) == (pid, count, SeqRanges([(0, count - 1)]))
+        assert sorted(d["seq"] for d in docs[pid]) == list(range(count))
 
 
 def test_processes_flush_and_merge_when_parent_gets_sigterm_mid_run(local_kinesis_endpoint, local_stream, tmp_path):
-    ledger = tmp_path / "ledger.jsonl"
+    ledger = tmp_path / "ledger.json"
     proc = subprocess.Popen([sys.executable, "-m", "producer", "--processes", "2", "--stream", local_stream,
                              "--endpoint-url", local_kinesis_endpoint, "--rate", "300", "--duration", "60",
                              "--ledger", str(ledger)], cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
@@ -72,7 +85,7 @@ def test_processes_flush_and_merge_when_parent_gets_sigterm_mid_run(local_kinesi
     children = [per_process_path(ledger, pid) for pid in ("p0", "p1")]
     try:
         deadline = time.monotonic() + 30
-        while not all(p.exists() and p.stat().st_size > 0 for p in children):
+        while not all(_acked(p) > 0 for p in children):  # both children have records in the stream
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
@@ -81,10 +94,14 @@ def test_processes_flush_and_merge_when_parent_gets_sigterm_mid_run(local_kinesi
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    merged = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    merged = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert 0 < merged["generated"] < 18_000 and merged["processes"] == 2
     assert merged["sent"] + merged["expired"] + merged["rejected"] == merged["generated"]
     for path in children:
         summary = json.loads(path.with_name(path.name + ".summary.json").read_text())
-        assert summary["done"] and summary["sent"] == len(path.read_bytes().splitlines())
+        child = read_ledger(path)
+        assert summary["done"] and child.done and child.unknown.count == 0
+        assert (child.generated, child.acked.count, child.expired.count) == (
+            summary["generated"], summary["sent"], summary["expired"])
+    assert sum(read_ledger(p).acked.count for p in children) == merged["sent"]
     assert "(2 processes)" in out

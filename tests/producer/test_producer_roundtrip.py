@@ -11,7 +11,10 @@ import sys
 import orjson
 
 from producer import ProducerOptions, run_producer
-from producer_test_support import LOCAL_CREDENTIALS, REGION, REPO, cli_env, read_all_records, run_cli
+from producer_test_support import (LOCAL_CREDENTIALS, REGION, REPO, assert_ledger_adds_up, cli_env, decoded_seqs,
+                                   read_all_records, run_cli, seqs_of)
+from streamload.core.ledger import read_ledger
+from streamload.core.seqranges import SeqRanges
 
 
 def _free_port() -> int:
@@ -24,36 +27,40 @@ def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
         kinesis_endpoint, kinesis_client, stream, tmp_path):
     opts = ProducerOptions(stream_name=stream, endpoint_url=kinesis_endpoint, region=REGION,
                            rate=300, total=150, duration_s=10, producer_id="rt", seed=4,
-                           ledger_path=tmp_path / "ledger.jsonl", **{
+                           ledger_path=tmp_path / "ledger.json", **{
                                "aws_access_key_id": LOCAL_CREDENTIALS["aws_access_key_id"],
                                "aws_secret_access_key": LOCAL_CREDENTIALS["aws_secret_access_key"]})
     result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=20))
     assert (result.generated, result.sent, result.expired, result.rejected) == (150, 150, 0, 0)
 
-    ledger = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert_ledger_adds_up(ledger, result)
     stored = read_all_records(kinesis_client, stream)
-    stored_by_id = {orjson.loads(r["Data"])["event_id"]: r for r in stored}
-    assert len(stored) == 150 and len(ledger) == 150
-    for entry in ledger:
-        record = stored_by_id[entry["event_id"]]
-        assert (record["SequenceNumber"], record["ShardId"]) == (entry["sequence_number"], entry["shard_id"])
+    # Every acknowledged seq is in the stream exactly once, and nothing else is.
+    assert sorted(decoded_seqs(stored)) == sorted(seqs_of(ledger.acked)) == list(range(150))
+    for record in stored:
         payload = orjson.loads(record["Data"])
-        assert (payload["seq"], payload["producer_id"], payload["produced_at"]) == \
-               (entry["seq"], "rt", entry["produced_at"])
-        assert record["PartitionKey"] == entry["event_id"]
-    assert len({r["ShardId"] for r in stored}) == 2  # random partition keys spread over shards
+        assert (payload["producer_id"], payload["run_id"]) == ("rt", result.run_id)
+        assert payload["event_id"] == f"rt-{result.run_id}-{payload['seq']}" == record["PartitionKey"]
+    # Per shard, the ledger's count and first/last sequence numbers are what the shard holds.
+    in_shards: dict[str, list[int]] = {}
+    for record in stored:
+        in_shards.setdefault(record["ShardId"], []).append(int(record["SequenceNumber"]))
+    claimed = {shard: (known["acked"], int(known["first"]), int(known["last"])) for shard, known in ledger.shards.items()}
+    assert claimed == {shard: (len(numbers), min(numbers), max(numbers)) for shard, numbers in in_shards.items()}
+    assert len(in_shards) == 2  # random partition keys spread over shards
 
 
 def test_cli_prints_one_line_summary_and_exits_0_when_stream_exists(local_kinesis_endpoint, local_stream, tmp_path):
-    ledger = tmp_path / "out" / "ledger.jsonl"
+    ledger = tmp_path / "out" / "ledger.json"
     proc = run_cli("--stream", local_stream, "--endpoint-url", local_kinesis_endpoint, "--rate", "100",
                     "--duration", "1", "--ledger", str(ledger), "--metrics-port", "0")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and "generated=100 sent=100 expired=0 rejected=0" in lines[0]
-    summary = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    summary = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert (summary["sent"], summary["done"]) == (100, True)
-    assert len(ledger.read_bytes().splitlines()) == 100
+    assert read_ledger(ledger).acked == SeqRanges([(0, 99)])
 
 
 def test_cli_exits_3_with_one_line_naming_the_stream_when_stream_unknown(local_kinesis_endpoint):
@@ -93,13 +100,13 @@ def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint
     import signal
     import time
 
-    ledger = tmp_path / "ledger.jsonl"
+    ledger = tmp_path / "ledger.json"
     proc = subprocess.Popen([sys.executable, "-m", "producer", "--stream", local_stream, "--endpoint-url",
                              local_kinesis_endpoint, "--rate", "200", "--duration", "60", "--ledger", str(ledger)],
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not (ledger.exists() and ledger.stat().st_size > 0):
+        while not (ledger.exists() and read_ledger(ledger).acked.count > 0):  # records are in the stream
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
@@ -108,7 +115,10 @@ def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    summary = json.loads(ledger.with_name("ledger.jsonl.summary.json").read_text())
+    summary = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert summary["done"] is True and 0 < summary["generated"] < 12_000
-    assert summary["sent"] == summary["generated"] == len(ledger.read_bytes().splitlines())
+    # Stopped gracefully: every generated record was flushed and acknowledged, none left unknown.
+    flushed = read_ledger(ledger)
+    assert flushed.done and summary["sent"] == summary["generated"] == flushed.generated
+    assert flushed.acked == SeqRanges([(0, flushed.generated - 1)])
     assert out.count("\n") == 1

@@ -10,7 +10,10 @@ import orjson
 import pytest
 
 from producer import ProducerOptions, TargetError, run_producer
-from producer_test_support import FakeKinesis, client_error
+from producer.schemas import make_generator
+from producer_test_support import FakeKinesis, assert_ledger_adds_up, client_error, seqs_of
+from streamload.core.ledger import read_ledger
+from streamload.core.seqranges import SeqRanges
 
 SUMMARY_KEYS = {"producer_id", "generated", "sent", "expired", "rejected", "late", "target_rate",
                 "achieved_rate", "duration_s", "done"}
@@ -20,7 +23,7 @@ def _opts(tmp_path, **kw) -> ProducerOptions:
     kw.setdefault("stream_name", "my-data-stream")
     kw.setdefault("rate", 400)
     kw.setdefault("duration_s", 0.5)
-    return ProducerOptions(ledger_path=tmp_path / "ledger.jsonl", seed=1, **kw)
+    return ProducerOptions(ledger_path=tmp_path / "ledger.json", seed=1, **kw)
 
 
 def test_run_writes_ledger_and_summary_that_add_up_when_some_puts_throttled(tmp_path):
@@ -35,13 +38,14 @@ def test_run_writes_ledger_and_summary_that_add_up_when_some_puts_throttled(tmp_
     assert result.retried > 0
     # Never above the target: acknowledgements are counted over at least the 0.5 s schedule.
     assert result.target_rate == 400 and 0 < result.achieved_rate <= 400
-    summary = json.loads((tmp_path / "ledger.jsonl.summary.json").read_text())
+    summary = json.loads((tmp_path / "ledger.json.summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
     assert summary["done"] is True and summary["producer_id"] == "p7" and summary["generated"] == 200
     assert summary["sent"] + summary["expired"] + summary["rejected"] == summary["generated"]
-    lines = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
-    assert sorted(line["seq"] for line in lines) == list(range(200))
-    assert {line["producer_id"] for line in lines} == {"p7"}
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert_ledger_adds_up(ledger, result)
+    assert ledger.producer_id == "p7" and ledger.acked == SeqRanges([(0, 199)])
+    assert ledger.shards["shardId-000000000000"]["acked"] == 200
     # The first batch groups one slice, not one record per call.
     assert len(client.calls) < 100
 
@@ -56,13 +60,13 @@ def test_run_stops_gracefully_and_flushes_in_flight_when_stop_requested(tmp_path
     result = asyncio.run(asyncio.wait_for(scenario(), timeout=5))
     assert 80 <= result.generated <= 160
     assert result.sent == result.generated
-    assert json.loads((tmp_path / "ledger.jsonl.summary.json").read_text())["done"] is True
+    assert json.loads((tmp_path / "ledger.json.summary.json").read_text())["done"] is True
 
 
 def test_run_raises_target_error_and_writes_summary_when_stream_missing(tmp_path):
     with pytest.raises(TargetError, match="'nope' not found"):
         asyncio.run(run_producer(_opts(tmp_path, stream_name="nope"), client=FakeKinesis(stream_status="MISSING")))
-    summary = json.loads((tmp_path / "ledger.jsonl.summary.json").read_text())
+    summary = json.loads((tmp_path / "ledger.json.summary.json").read_text())
     assert summary["generated"] == 0 and summary["done"] is True and "not found" in summary["error"]
 
 
@@ -75,14 +79,37 @@ def test_run_stops_and_accounts_every_record_when_credentials_fail_mid_run(tmp_p
     with pytest.raises(TargetError, match="ExpiredTokenException"):
         asyncio.run(asyncio.wait_for(
             run_producer(_opts(tmp_path, duration_s=10), client=FakeKinesis(script)), timeout=5))
-    summary = json.loads((tmp_path / "ledger.jsonl.summary.json").read_text())
+    summary = json.loads((tmp_path / "ledger.json.summary.json").read_text())
     assert summary["generated"] < 4000  # stopped long before the 10 s schedule ended
     assert summary["sent"] + summary["expired"] + summary["rejected"] == summary["generated"]
     assert summary["sent"] > 0 and summary["expired"] > 0
+    ledger = read_ledger(tmp_path / "ledger.json")  # the records that never made it are there by seq
+    assert (ledger.acked.count, ledger.expired.count, ledger.unknown.count) == (summary["sent"], summary["expired"], 0)
+
+
+def test_ledger_records_rejected_seqs_with_their_reason_when_records_lack_the_key_field(tmp_path):
+    seen_mid_run = []
+
+    def script(index, keys):  # what a reader of the ledger finds while the run goes on
+        seen_mid_run.append(read_ledger(tmp_path / "ledger.json"))
+        return [None] * len(keys)
+
+    opts = _opts(tmp_path, producer_id="p0", run_id="r", total=300, duration_s=10, partition_key="field:id.value")
+    result = asyncio.run(run_producer(opts, client=FakeKinesis(script)))
+    generator = make_generator("randomuser", producer_id="p0", seed=1, run_id="r")
+    without_key = {seq for seq in range(300) if not orjson.loads(generator.generate(seq, 0.0).data)["id"]["value"]}
+    assert 0 < len(without_key) < 300 and result.rejected == len(without_key)
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert_ledger_adds_up(ledger, result)
+    assert list(ledger.rejected) == ["partition_key_missing"]
+    assert seqs_of(ledger.rejected["partition_key_missing"]) == without_key
+    # Mid-run too, every seq with an outcome is below the ledger's ``generated``.
+    assert seen_mid_run and all(
+        last < seen.generated for seen in seen_mid_run for ranges in seen.rejected.values() for _, last in ranges)
 
 
 def test_run_removes_stale_summary_when_ledger_path_reused(tmp_path):
-    stale = tmp_path / "ledger.jsonl.summary.json"
+    stale = tmp_path / "ledger.json.summary.json"
     stale.write_text('{"done": true, "generated": 999}')
 
     async def scenario():

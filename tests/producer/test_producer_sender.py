@@ -6,16 +6,16 @@ import asyncio
 import random
 import time
 
-import orjson
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from prometheus_client import REGISTRY
 
-from producer.ledger import LedgerWriter
 from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer.schedule import SendSlots
 from producer.sender import MIB, KinesisBatchSender, OutcomeTally, TargetError, split_batches
 from producer_test_support import FakeKinesis, client_error, keyed
+from streamload.core.ledger import LedgerWriter, read_ledger
+from streamload.core.seqranges import SeqRanges
 
 GEN = RandomUserRecords("p0", seed=1, run_id="t")
 
@@ -47,28 +47,34 @@ def test_sender_resends_only_failed_records_when_put_partially_fails(tmp_path):
 
     client, tally = FakeKinesis(script), OutcomeTally(generated=10)
     sent_before = _counter("sent")
-    with LedgerWriter(tmp_path / "ledger.jsonl") as ledger:
+    with LedgerWriter(tmp_path / "ledger.json", producer_id="p0", run_id="t") as ledger:
+        ledger.generated(10)
         asyncio.run(_sender(client, tally, ledger=ledger).send(records))
     assert [sorted(c) for c in client.calls] == [sorted(r.partition_key for r in records),
                                                  sorted(failing), [records[9].partition_key]]
     assert (tally.sent, tally.expired, tally.rejected) == (10, 0, 0)
     assert (tally.retried, tally.throttled) == (4, 3)
-    lines = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
-    assert sorted(line["event_id"] for line in lines) == sorted(r.record.event_id for r in records)
-    assert set(lines[0]) == {"event_id", "producer_id", "seq", "shard_id", "sequence_number",
-                             "produced_at", "acked_at"}
-    assert all(line["acked_at"] >= line["produced_at"] for line in lines)
+    ledger = read_ledger(tmp_path / "ledger.json")
+    # Every record acknowledged exactly once, however many attempts it took.
+    assert ledger.acked == SeqRanges([(0, 9)]) and ledger.unknown.count == 0
+    # The fake's sequence numbers: call index then position; the first ack is call 0's first
+    # record, the last is the third call's only record.
+    assert ledger.shards == {"shardId-000000000000": {"acked": 10, "first": f"{0:010d}{0:010d}",
+                                                      "last": f"{2:010d}{0:010d}"}}
+    assert ledger.put.get_total_count() == 10 and sum(ledger.acked_per_second.values()) == 10
     assert _counter("sent") - sent_before == 10
 
 
-def test_sender_expires_records_when_throttled_past_ttl():
+def test_sender_expires_records_when_throttled_past_ttl(tmp_path):
     client = FakeKinesis(lambda i, keys: ["ProvisionedThroughputExceededException"] * len(keys))
     tally = OutcomeTally(generated=5)
-    started = time.monotonic()
-    asyncio.run(_sender(client, tally, record_ttl_s=0.3, backoff_max_s=0.05).send(_records(5)))
-    assert time.monotonic() - started < 10.0  # gave up instead of retrying forever
-    assert (tally.sent, tally.expired, tally.rejected) == (0, 5, 0)
+    with LedgerWriter(tmp_path / "ledger.json") as tally.ledger:
+        tally.ledger.generated(5)
+        asyncio.run(_sender(client, tally, record_ttl_s=0.3, backoff_max_s=0.05).send(_records(5)))
+    assert (tally.sent, tally.expired, tally.rejected) == (0, 5, 0)  # gave up instead of retrying forever
     assert len(client.calls) >= 2
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert (ledger.acked.count, ledger.expired, ledger.unknown.count) == (0, SeqRanges([(0, 4)]), 0)
 
 
 def test_sender_expires_without_calling_when_records_already_past_ttl():
@@ -78,24 +84,35 @@ def test_sender_expires_without_calling_when_records_already_past_ttl():
     assert tally.expired == 3
 
 
-def test_sender_rejects_oversize_record_without_sending_it_when_over_limit():
+def test_sender_rejects_oversize_record_without_sending_it_when_over_limit(tmp_path):
     records = _records(3)
-    huge = keyed([GeneratedRecord("p0-t-huge", 99, time.time(), b"x" * (MIB - 5))])[0]  # + 9-byte key > 1 MiB
+    huge = keyed([GeneratedRecord("p0-t-huge", 3, time.time(), b"x" * (MIB - 5))])[0]  # + 9-byte key > 1 MiB
     client, tally = FakeKinesis(), OutcomeTally(generated=4)
     rejected_before = _counter("rejected")
-    asyncio.run(_sender(client, tally).send([records[0], huge, records[1], records[2]]))
+    with LedgerWriter(tmp_path / "ledger.json") as tally.ledger:
+        tally.ledger.generated(4)
+        asyncio.run(_sender(client, tally, ledger=tally.ledger).send([records[0], huge, records[1], records[2]]))
     assert client.calls == [[r.partition_key for r in records]]
     assert (tally.sent, tally.expired, tally.rejected) == (3, 0, 1)
     assert tally.rejected_reasons == {"oversize": 1}
     assert _counter("rejected") - rejected_before == 1
+    ledger = read_ledger(tmp_path / "ledger.json")  # the rejected seq, with its reason
+    assert (ledger.acked, ledger.rejected) == (SeqRanges([(0, 2)]), {"oversize": SeqRanges([(3, 3)])})
 
 
-def test_sender_rejects_records_when_kinesis_returns_non_retryable_record_error():
+def test_sender_rejects_records_when_kinesis_returns_non_retryable_record_error(tmp_path):
     client = FakeKinesis(lambda i, keys: ["ValidationException"] + [None] * (len(keys) - 1))
     tally = OutcomeTally(generated=4)
-    asyncio.run(_sender(client, tally).send(_records(4)))
+    records = _records(4)
+    with LedgerWriter(tmp_path / "ledger.json") as tally.ledger:
+        tally.ledger.generated(4)
+        asyncio.run(_sender(client, tally, ledger=tally.ledger).send(records))
     assert len(client.calls) == 1
     assert (tally.sent, tally.rejected, tally.rejected_reasons) == (3, 1, {"ValidationException": 1})
+    first_sent = next(r.record.seq for r in records if r.partition_key == client.calls[0][0])
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert ledger.rejected == {"ValidationException": SeqRanges([(first_sent, first_sent)])}
+    assert ledger.acked.count == 3 and ledger.unknown.count == 0
 
 
 @pytest.mark.parametrize("error", [

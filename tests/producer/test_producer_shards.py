@@ -7,7 +7,6 @@ import threading
 import time
 
 import boto3
-import orjson
 import pytest
 
 from emulator.kinesis.shards import hash_key_ranges
@@ -17,7 +16,10 @@ from producer.schemas import RandomUserRecords
 from producer.sender import KinesisBatchSender, OutcomeTally
 from producer.shards import ShardDirectory, ShardMap, ShardPacer, ShardRange, ShardRateLimiter
 from producer.target import kinesis_client
-from producer_test_support import LOCAL_CREDENTIALS, REGION, FakeKinesis, create_stream, keyed, read_all_records
+from producer_test_support import (LOCAL_CREDENTIALS, REGION, FakeKinesis, create_stream, decoded_seqs, keyed,
+                                   read_all_records)
+from streamload.core.ledger import read_ledger
+from streamload.core.seqranges import SeqRanges
 
 try:
     import emulator.kinesis  # noqa: F401
@@ -130,7 +132,7 @@ def _run_over_one_shard(endpoint, tmp_path, shard_limit: bool):
     name = create_stream(endpoint, shards=2)
     opts = ProducerOptions(stream_name=name, endpoint_url=endpoint, region=REGION, rate=2000, total=2000,
                            partition_key="hot", shard_limit=shard_limit, seed=3,
-                           ledger_path=tmp_path / f"ledger-{shard_limit}.jsonl", **LOCAL_CREDENTIALS)
+                           ledger_path=tmp_path / f"ledger-{shard_limit}.json", **LOCAL_CREDENTIALS)
     result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=60))
     return name, result
 
@@ -143,9 +145,10 @@ def test_shard_limiter_avoids_throttling_when_a_hot_key_exceeds_its_shards_quota
     assert result.shard_limited > 1000  # ...by holding records back
     assert result.shards == 2
     stored = read_all_records(_boto(throttling_kinesis), name)
-    assert len(stored) == 2000 and len({r["ShardId"] for r in stored}) == 1
-    ledger = (tmp_path / "ledger-True.jsonl").read_bytes().splitlines()
-    assert sorted(orjson.loads(line)["seq"] for line in ledger) == list(range(2000))
+    assert len({r["ShardId"] for r in stored}) == 1
+    ledger = read_ledger(tmp_path / "ledger-True.json")
+    assert ledger.acked == SeqRanges([(0, 1999)]) and sorted(decoded_seqs(stored)) == list(range(2000))
+    assert {shard: known["acked"] for shard, known in ledger.shards.items()} == {stored[0]["ShardId"]: 2000}
 
 
 @needs_emulator
@@ -180,7 +183,7 @@ def test_producer_follows_resharding_when_the_stream_is_resharded_mid_run(thrott
     parents = [s["ShardId"] for s in client.list_shards(StreamName=name)["Shards"]]
     resharder = threading.Thread(target=_reshard_once_both_parents_hold_records, args=(client, name, parents, 4))
     opts = ProducerOptions(stream_name=name, endpoint_url=throttling_kinesis, region=REGION, rate=400,
-                           duration_s=4.0, shard_refresh_s=600, ledger_path=tmp_path / "ledger.jsonl",
+                           duration_s=4.0, shard_refresh_s=600, ledger_path=tmp_path / "ledger.json",
                            **LOCAL_CREDENTIALS)
     resharder.start()
     try:
@@ -190,5 +193,6 @@ def test_producer_follows_resharding_when_the_stream_is_resharded_mid_run(thrott
     # The periodic refresh (600 s) never ran: puts landing on new shards triggered the re-list.
     assert result.shards == 4
     assert result.sent == result.generated == 1600
-    ledger_shards = {orjson.loads(line)["shard_id"] for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()}
-    assert len(ledger_shards) == 6  # 2 parents before, 4 children after
+    ledger = read_ledger(tmp_path / "ledger.json")
+    assert len(ledger.shards) == 6  # 2 parents before, 4 children after
+    assert sum(known["acked"] for known in ledger.shards.values()) == ledger.acked.count == 1600

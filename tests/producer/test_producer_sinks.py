@@ -10,6 +10,8 @@ import orjson
 
 from producer import ProducerOptions, run_producer
 from producer.__main__ import main
+from streamload.core.ledger import read_ledger
+from streamload.core.seqranges import SeqRanges
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,15 +19,16 @@ REPO = Path(__file__).resolve().parents[2]
 def test_file_sink_writes_every_record_as_one_json_line_when_run_without_kinesis(tmp_path):
     out = tmp_path / "data" / "out.jsonl"
     opts = ProducerOptions(stream_name="", sink=f"file:{out}", rate=1000, total=150, duration_s=10,
-                           producer_id="demo", seed=1, ledger_path=tmp_path / "ledger.jsonl")
+                           producer_id="demo", seed=1, ledger_path=tmp_path / "ledger.json")
     result = asyncio.run(asyncio.wait_for(run_producer(opts), timeout=20))
     assert (result.generated, result.sent, result.expired, result.rejected) == (150, 150, 0, 0)
     assert result.sink == f"file:{out}"
     docs = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert sorted(d["seq"] for d in docs) == list(range(150))
     assert {d["producer_id"] for d in docs} == {"demo"} and len({d["event_id"] for d in docs}) == 150
-    ledger = [orjson.loads(line) for line in (tmp_path / "ledger.jsonl").read_bytes().splitlines()]
-    assert sorted(e["event_id"] for e in ledger) == sorted(d["event_id"] for d in docs)
+    assert {d["run_id"] for d in docs} == {result.run_id}
+    ledger = read_ledger(tmp_path / "ledger.json")  # what the file holds is what the ledger claims written
+    assert (ledger.producer_id, ledger.acked, ledger.unknown.count) == ("demo", SeqRanges([(0, 149)]), 0)
 
 
 def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:

@@ -63,17 +63,18 @@ def test_streams_differ_when_seed_differs():
         assert sum(x != y for x, y in zip(a, b)) == len(a), schema
 
 
-def _without_event_id(data: bytes) -> dict:
+def _without_run_fields(data: bytes) -> dict:
     doc = orjson.loads(data)
-    del doc["event_id"]
+    del doc["event_id"], doc["run_id"]
     return doc
 
 
-def test_run_id_changes_only_event_id_when_seed_repeats():
+def test_run_id_changes_only_event_id_and_run_id_when_seed_repeats():
     for schema in ("randomuser", "sales", "template"):
         a, b = _stream(schema, seed=3, run_id="one"), _stream(schema, seed=3, run_id="two")
-        assert [_without_event_id(x) for x in a] == [_without_event_id(y) for y in b], schema
+        assert [_without_run_fields(x) for x in a] == [_without_run_fields(y) for y in b], schema
         assert orjson.loads(a[5])["event_id"] == "p0-one-5" and orjson.loads(b[5])["event_id"] == "p0-two-5"
+        assert {orjson.loads(x)["run_id"] for x in a} == {"one"} and {orjson.loads(y)["run_id"] for y in b} == {"two"}
 
 
 def test_key_field_leaves_the_stream_unchanged_when_seed_repeats():

@@ -55,10 +55,10 @@ def test_randomuser_covers_the_21_nationalities_with_their_countries_when_20k_ge
 
 
 def test_randomuser_has_every_field_of_a_randomuser_result_when_decoded(docs):
-    expected = {"event_id", "producer_id", "seq", "produced_at", "gender", "name", "location", "email",
+    expected = {"event_id", "run_id", "producer_id", "seq", "produced_at", "gender", "name", "location", "email",
                 "login", "dob", "registered", "phone", "cell", "id", "picture", "nat"}
     for doc in docs[:2000]:
-        assert set(doc) == expected
+        assert set(doc) == expected and doc["run_id"] == "shape"
         assert set(doc["name"]) == {"title", "first", "last"}
         assert set(doc["location"]) == {"street", "city", "state", "country", "postcode", "coordinates", "timezone"}
         assert set(doc["login"]) == {"uuid", "username", "password", "salt", "md5", "sha1", "sha256"}

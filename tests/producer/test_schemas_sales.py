@@ -20,9 +20,10 @@ def sales() -> list[dict]:
 
 
 def test_sales_record_has_the_dashboard_columns_and_envelope_when_decoded(sales):
-    assert set(sales[0]) == {"event_id", "producer_id", "seq", "produced_at", "region", "country", "product",
-                             "category", "quantity", "unit_price", "amount", "sold_at"}
-    assert (sales[7]["event_id"], sales[7]["seq"], sales[7]["produced_at"]) == ("p0-s-7", 7, PRODUCED_AT)
+    assert set(sales[0]) == {"event_id", "run_id", "producer_id", "seq", "produced_at", "region", "country",
+                             "product", "category", "quantity", "unit_price", "amount", "sold_at"}
+    assert (sales[7]["event_id"], sales[7]["run_id"], sales[7]["seq"], sales[7]["produced_at"]) == \
+        ("p0-s-7", "s", 7, PRODUCED_AT)
 
 
 def test_sales_country_lies_in_its_region_when_decoded(sales):

@@ -45,7 +45,8 @@ def yaml_path(tmp_path) -> Path:
 def test_template_fills_every_leaf_kind_when_loaded_from_yaml(yaml_path):
     docs = _docs(str(yaml_path))
     first = docs[0]
-    assert list(first)[:4] == ["event_id", "producer_id", "seq", "produced_at"]
+    assert list(first)[:5] == ["event_id", "run_id", "producer_id", "seq", "produced_at"]  # the envelope leads
+    assert (first["event_id"], first["run_id"]) == ("p0-t-0", "t")
     assert isinstance(first["customer"], str) and " " in first["customer"]
     assert all(d["greeting"].startswith("Hello ") and d["greeting"].endswith("!") for d in docs)
     assert all(isinstance(d["age"], int) and 18 <= d["age"] <= 99 for d in docs)
