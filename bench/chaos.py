@@ -1,7 +1,7 @@
 """Chaos: kill a random part of the local stack at a random moment under load, restart it,
 and check what every part says against ground truth. Bounded by count and time.
 
-    .venv/bin/python -m bench.chaos [--runs 10] [--max-minutes 5] [--seed N] [--kinds kinesis,data_api]
+    .venv/bin/python -m bench.chaos [--runs 10] [--max-minutes 5] [--seed N] [--kinds kinesis,data_api,producer]
 
 The stack: PostgreSQL (one for the session), the local Kinesis (``--data-dir``, fixed port)
 and the Data API (fixed port), each in its own process. Each run makes a fresh stream, view
@@ -22,9 +22,12 @@ A run with any disagreement is a misreported run. The last lines are
 ``RATIO acked_records_lost <n>`` (goal 0), ``RATIO misreported_runs <n>`` (goal 0) and
 ``kills survived <n> of <runs>``.
 
+The ``producer`` kind kills a producer process instead, and checks its ledger and the audit
+built on it against the stream (``bench/chaos_producer.py``). A killed Locust worker is
+covered by ``tests/faults/test_crash_locust_worker.py`` (the report names it and what it
+could not measure).
+
 Extension point: ``KINDS`` maps a name to a ``Kind`` (what to kill and how to bring it back).
-Kinds that kill the producer or a Locust worker need their own load and checks (a ledger, a
-run report); they add a ``Kind`` whose ``extra_checks`` returns the disagreements it finds.
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.chaos_load import ChaosLoad, check_data_api, check_kinesis
+from bench.chaos_producer import producer_chaos_run
 from emulator.postgres import PostgresServer
 from streamload.core.processes import free_port, stop_process
 
@@ -142,7 +146,13 @@ class DataApiKind(Kind):
         stack.data_api_restarts += 1
 
 
-KINDS: dict[str, type[Kind]] = {"kinesis": KinesisKind, "data_api": DataApiKind}
+class ProducerKind(Kind):
+    """Kills a producer process, not a server: its own load and checks (``bench/chaos_producer.py``)."""
+
+    name = "producer"
+
+
+KINDS: dict[str, type[Kind]] = {"kinesis": KinesisKind, "data_api": DataApiKind, "producer": ProducerKind}
 
 
 @dataclass
@@ -155,6 +165,9 @@ class RunResult:
 
 
 def chaos_run(number: int, stack: ChaosStack, kind: Kind, rng: random.Random) -> RunResult:
+    if isinstance(kind, ProducerKind):
+        kill_after_s, acked, lost, problems = producer_chaos_run(number, stack, rng)
+        return RunResult(kind.name, kill_after_s, acked, lost, problems)
     load = ChaosLoad(number, stack.kinesis.url, stack.data_api.url, stack.pg).prepare()
     kill_after_s = rng.uniform(0.2, 2.0)
     load.start()
