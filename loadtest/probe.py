@@ -155,6 +155,9 @@ class ProbeState:
     has_refresh_time: bool = True
     watermark: float = 0.0  # newest refresh_time (or arrival) already sampled, epoch s
     found: dict[str, int] = field(default_factory=dict)  # producer -> distinct records in the view
+    count_watermark: float = 0.0  # newest refresh_time counted live
+    rows_counted: int = 0  # rows of the run counted live, refresh by refresh
+    reported_found: int = 0  # what streamload_records_found_total has been given so far
     sampled: int = 0
     e2e: HdrHistogram = field(default_factory=new_latency_histogram)
     arrival: HdrHistogram = field(default_factory=new_latency_histogram)
@@ -180,11 +183,31 @@ class ProbeState:
         return found_per_producer_sql(mv, self.run_id)
 
     def observe_found(self, rows: Iterable[list[Any]]) -> int:
-        """Take the per-producer distinct counts; returns how many more were found since last time."""
-        before = sum(self.found.values())
+        """Take the per-producer distinct counts; returns how many more than already reported
+        (live counts included) the view now holds."""
         for producer_id, found in rows:
             self.found[str(producer_id)] = int(found)
-        return sum(self.found.values()) - before
+        return self._report_found(sum(self.found.values()))
+
+    def live_count_sql(self, mv: str) -> str:
+        """Rows of the run that refreshes brought in since the last count (one row back): a
+        refresh's rows share its refresh_time and appear together, so each is counted once."""
+        since = format_redshift_timestamp(self.count_watermark or self.run_started_at - 60)
+        return (f"SELECT COUNT(*), MAX(refresh_time) FROM {mv} WHERE {run_filter(self.run_id)} "
+                f"AND refresh_time > '{since}'")
+
+    def observe_live_count(self, rows: Iterable[list[Any]]) -> int:
+        """Take a live count; returns how many more rows to report as found."""
+        for count, newest in rows:
+            if newest:
+                self.count_watermark = max(self.count_watermark, parse_redshift_timestamp(newest))
+                self.rows_counted += int(count or 0)
+        return self._report_found(self.rows_counted)
+
+    def _report_found(self, total: int) -> int:
+        more = max(total - self.reported_found, 0)
+        self.reported_found += more
+        return more
 
     def observe(self, rows: Iterable[list[Any]], seen_at: float | None = None) -> list[RecordStages]:
         """Take one probe result; return the stages of the records sampled."""
@@ -217,7 +240,7 @@ class ProbeState:
                 self.samples[slot] = point
 
     def missing(self, expected: int) -> int:
-        return max(expected - sum(self.found.values()), 0)
+        return max(expected - max(sum(self.found.values()), self.rows_counted if not self.found else 0), 0)
 
     def to_json(self, expected: int) -> dict[str, Any]:
         def ms(h: HdrHistogram, q: float) -> float | None:

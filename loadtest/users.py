@@ -177,15 +177,27 @@ class ProbeUser(DataApiUser):
             for stage in ("arrival", "refresh_lag", "visibility"):
                 if getattr(stages, stage) is not None:
                     metrics.E2E_STAGE_SECONDS.labels(stage=stage).observe(max(getattr(stages, stage), 0) / 1e6)
-        if time.monotonic() >= ctx.next_count_at and ctx.ledger.producers_done():
+        if time.monotonic() >= ctx.next_count_at:
             ctx.next_count_at = time.monotonic() + ctx.cfg.load.probe_count_interval_s
-            if self._check_complete():
-                return
+            if ctx.ledger.producers_done():
+                if self._check_complete():
+                    return
+            elif ctx.probe.has_refresh_time:
+                self._count_live()
         time.sleep(ctx.cfg.load.probe_interval_s)
 
     def _lacks_refresh_time(self) -> bool:
         sql = f"SELECT refresh_time FROM {self.ctx.mv} WHERE 1 = 0"
         return self.run_statement("probe", sql, "probe-columns") is None
+
+    def _count_live(self) -> None:
+        """While producing: count the rows refreshes brought in since the last count (live found
+        and pending for the dashboards), a cost that follows the new rows, not the run's."""
+        ctx = self.ctx
+        counted = self.run_statement("probe", ctx.probe.live_count_sql(ctx.mv), "probe-live-count")
+        if counted is not None:
+            metrics.RECORDS_FOUND.inc(ctx.probe.observe_live_count(counted.rows))
+            metrics.RECORDS_PENDING.set(ctx.probe.missing(sum(ctx.ledger.poll().values())))
 
     def _check_complete(self) -> bool:
         """Count what arrived, per producer, in the warehouse; stop the run once it is everything."""
@@ -193,7 +205,7 @@ class ProbeUser(DataApiUser):
         counted = self.run_statement("probe", ctx.probe.completion_sql(ctx.mv), "probe-count")
         if counted is None:
             return False
-        metrics.RECORDS_FOUND.inc(max(ctx.probe.observe_found(counted.rows), 0))
+        metrics.RECORDS_FOUND.inc(ctx.probe.observe_found(counted.rows))
         expected = sum(ctx.ledger.poll().values())
         pending = ctx.probe.missing(expected)
         metrics.RECORDS_PENDING.set(pending)

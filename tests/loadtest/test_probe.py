@@ -133,3 +133,16 @@ def test_producers_done_only_when_every_producer_wrote_a_done_summary(tmp_path):
     writers[1].write_summary({"producer_id": "p1", "done": True})
     assert follower.producers_done()
     assert sorted(s["producer_id"] for s in follower.summaries()) == ["p0", "p1"]
+
+
+def test_found_counter_gets_each_record_once_when_live_counts_precede_the_final_count():
+    probe = ProbeState(run_id="r1", run_started_at=1_000.0)
+    assert "refresh_time > '1970-01-01 00:15:40.000000'" in probe.live_count_sql("vw")  # a minute before the run
+    assert probe.observe_live_count([[300, "2026-12-04 10:00:01.000000"]]) == 300
+    assert "refresh_time > '2026-12-04 10:00:01.000000'" in probe.live_count_sql("vw")
+    assert probe.observe_live_count([[0, None]]) == 0  # nothing new since: the watermark stays
+    assert probe.observe_live_count([[200, "2026-12-04 10:00:02.000000"]]) == 200
+    assert probe.missing(600) == 100
+    # The exact distinct count at the end adds only what the live counts had not reported.
+    assert probe.observe_found([["p0", 350], ["p1", 250]]) == 100
+    assert probe.missing(600) == 0 and probe.reported_found == 600
