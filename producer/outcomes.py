@@ -65,14 +65,21 @@ class OutcomeTally:
 
     def add_late(self, count: int) -> None:
         self.late += count
+        self._over_time("late", count)
 
     def add_retried(self, count: int) -> None:
         self.retried += count
         metrics.RETRIES.inc(count)
+        self._over_time("retried", count)
 
     def add_throttled(self, count: int) -> None:
         self.throttled += count
         metrics.THROTTLED.inc(count)
+        self._over_time("throttled", count)
+
+    def _over_time(self, kind: str, count: int) -> None:
+        if self.ledger is not None:
+            self.ledger.count(kind, count)
 
     def add_shard_limited(self, count: int) -> None:
         if count:

@@ -32,7 +32,7 @@ from streamload.core.seqranges import SeqRanges
 from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.loss_reasons import OUTCOME_REASONS, utc_literal
 
-__all__ = ["AuditResult", "LedgerSet", "acks_per_second", "add_put_stage", "read_ledgers", "audit_view", "lost_lines"]
+__all__ = ["AuditResult", "LedgerSet", "producer_timeline", "add_put_stage", "read_ledgers", "audit_view", "lost_lines"]
 
 MAX_LISTED_RANGES = 50
 
@@ -192,14 +192,15 @@ def _account(ledgers: LedgerSet, counts: _WarehouseCounts) -> AuditResult:
     )
 
 
-def acks_per_second(ledgers: LedgerSet, started_at: float) -> list[list[float]]:
-    """``[[second since start, acknowledgements per second], ...]`` over every producer, one row
-    per bucket of the widest ledger's width (1 s for runs under ~17 minutes), gaps as zeros."""
-    width = max((ledger.ack_bucket_s for ledger in ledgers.ledgers.values()), default=1)
+def producer_timeline(ledgers: LedgerSet, started_at: float, kind: str = "acked") -> list[list[float]]:
+    """``[[second since start, <kind> per second], ...]`` over every producer (kind: acked,
+    throttled, retried, late), one row per bucket of the widest ledger's width (1 s for runs
+    under ~17 minutes), gaps as zeros."""
+    width = max((ledger.bucket_s for ledger in ledgers.ledgers.values()), default=1)
     origin = int(started_at) // width * width
     merged: dict[int, int] = {}
     for ledger in ledgers.ledgers.values():
-        for start, count in ledger.acked_per_second.items():
+        for start, count in ledger.timeline.get(kind, {}).items():
             offset = (start // width * width) - origin
             if offset >= 0:
                 merged[offset] = merged.get(offset, 0) + count

@@ -131,8 +131,14 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
                   + esc(", ".join(label for label, _ in totals)) + ".</p>")
     else:
         errors = run_charts.totals_bars("errors", "Errors, throttles and late sends (whole run)", totals)
-    errors += gaps.note("Errors, throttles and late sends over time",
-                        "per-second producer counters (throttled, retried, late) and statement failures")
+    over_time = {kind: [(float(s), float(n)) for s, n in points]
+                 for kind, points in (report.get("producer_events_per_second") or {}).items() if points}
+    if history:
+        over_time["statement failures"] = [(float(h.get("t_s", 0)), float(h.get("failures_per_s") or 0))
+                                           for h in history]
+    errors += (run_charts.problems_over_time(over_time) if over_time else
+               gaps.note("Errors, throttles and late sends over time",
+                         "producer_events_per_second (the producers' ledgers) and locust_history"))
     source = ("Records Kinesis acknowledged in each second of the run, over every producer." if recorded else
               "From acknowledgement times the caller passed in (acked_at), not from report.json." if series else "")
     if series and producer.get("profile"):

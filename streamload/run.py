@@ -16,7 +16,7 @@ from pathlib import Path
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from producer.processes import child_ids, per_process_path
-from streamload.audit import acks_per_second, add_put_stage, audit_view, lost_lines
+from streamload.audit import add_put_stage, audit_view, lost_lines, producer_timeline
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
@@ -161,7 +161,9 @@ def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_pr
     report["latency_histograms"] = histograms
     report["e2e_population"] = population_latency(client, mv, run_id)
     add_put_stage(report["e2e_population"], audit.ledgers)
-    report["producer_acks_per_second"] = acks_per_second(audit.ledgers, started_at)
+    report["producer_acks_per_second"] = producer_timeline(audit.ledgers, started_at)
+    report["producer_events_per_second"] = {kind: producer_timeline(audit.ledgers, started_at, kind)
+                                            for kind in ("throttled", "retried", "late")}
     report["locust_history"] = read_locust_history(csv_prefix, started_at)
     report["statement_history"] = read_statement_history(csv_prefix, started_at)
     report["statement_latency_ms"] = percentiles

@@ -125,3 +125,15 @@ def test_run_report_charts_render_with_content_when_opened_in_headless_chromium(
     assert not_white_share(pixels) > 0.05, "page looks blank"
     for meaning in ("p50", "p99", "band", "refresh_lag", "held", "users", "throttled"):
         assert pixels_of_colour(pixels, COLOURS[meaning]) > 150, f"nothing drawn in the colour of {meaning}"
+
+
+def test_run_report_draws_throttles_late_sends_and_failures_over_time_when_the_ledgers_counted_them():
+    report = run_report()
+    report["producer_events_per_second"] = {"throttled": [[s, 40.0 if 5 <= s < 8 else 0.0] for s in range(22)],
+                                            "retried": [[s, 40.0 if 5 <= s < 8 else 0.0] for s in range(22)],
+                                            "late": [[s, 0.0] for s in range(22)]}
+    html = render_run_report(report)
+    assert any('data-chart="problems-time"' in svg for svg in charts_in(html))
+    assert "Errors, throttles and late sends over time" not in html  # drawn, so not listed as not measured
+    bare = {k: v for k, v in run_report().items() if k not in ("locust_history", "producer_events_per_second")}
+    assert "Errors, throttles and late sends over time" in render_run_report(bare)  # listed without the series

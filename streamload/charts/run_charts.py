@@ -8,7 +8,7 @@ from streamload.charts.render import (COLOURS, chart, count_axis, fmt_count, fmt
 from streamload.report_data import Band, Percentiles
 
 __all__ = ["e2e_over_time", "percentile_distribution", "percentile_bars", "throughput_over_time",
-           "locust_over_time", "statements_over_time", "totals_bars", "persona_rows_checked"]
+           "locust_over_time", "problems_over_time", "statements_over_time", "totals_bars", "persona_rows_checked"]
 
 NINES_TICKS = [(0.30103, "p50"), (1.0, "p90"), (2.0, "p99"), (3.0, "p99.9"), (4.0, "p99.99"),
                (5.0, "p99.999")]
@@ -134,6 +134,24 @@ def _severity_colour(label: str, value: float) -> str:
 
 
 KIND_COLOURS = ("#1565c0", "#ef6c00", "#2e7d32", "#8e24aa", "#c62828", "#00897b", "#6d4c41", "#546e7a")
+
+
+def problems_over_time(series: dict[str, list[tuple[float, float]]]) -> str:
+    """Per second: producer records throttled, retried and sent late, and Locust's statement
+    failures, one line each (a count axis, log when they span decades)."""
+    colours = {"throttled": COLOURS["throttled"], "retried": COLOURS["neutral"], "late": COLOURS["late"],
+               "statement failures": COLOURS["failures"]}
+    values: list[float] = []
+    with chart("seconds since run start", "per second") as (fig, ax):
+        for label, points in series.items():
+            values += [y for _, y in points if y]
+            ax.plot([x for x, _ in points], [y for _, y in points], color=colours.get(label, COLOURS["neutral"]),
+                    linewidth=1.4, label=label, drawstyle="steps-post")
+        count_axis(ax, "y", values)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0) if not ax.get_yscale() == "log" else None
+        legend_above(ax, ncols=4)
+        return to_svg(fig, "problems-time", "throttled, retried and late records and statement failures over time")
 
 
 def statements_over_time(history: dict[str, list[dict]]) -> str:

@@ -36,7 +36,7 @@ __all__ = ["LEDGER_FORMAT", "LedgerEntry", "ProducerLedger", "LedgerWriter", "pl
 
 LEDGER_FORMAT = "streamload-ledger/2"
 SNAPSHOT_EVERY_S = 1.0
-MAX_ACK_BUCKETS = 1024
+MAX_BUCKETS = 1024
 
 LedgerEntry = tuple[str, str, int, str, str, float, float]
 """One acknowledged record: (event_id, producer_id, seq, shard_id, sequence_number, produced_at, acked_at)."""
@@ -68,10 +68,11 @@ class ProducerLedger:
     rejected: dict[str, SeqRanges] = field(default_factory=dict)
     # shard id -> {"acked": n, "first": sequence number, "last": sequence number}
     shards: dict[str, dict] = field(default_factory=dict)
-    # Acknowledgements over time: bucket start (epoch s, a multiple of ack_bucket_s) -> acks. The
-    # buckets double in width past MAX_ACK_BUCKETS, so an hours-long run keeps a small ledger.
-    acked_per_second: dict[int, int] = field(default_factory=dict)
-    ack_bucket_s: int = 1
+    # What happened over time: kind (acked, throttled, retried, late) -> bucket start (epoch s, a
+    # multiple of bucket_s) -> count. Buckets double in width past MAX_BUCKETS, so an hours-long
+    # run keeps a small ledger. Only acked is in the WAL's ranges; these are as of the snapshot.
+    timeline: dict[str, dict[int, int]] = field(default_factory=dict)
+    bucket_s: int = 1
     put: HdrHistogram = field(default_factory=new_latency_histogram)
     done: bool = False
     updated_at: float = 0.0
@@ -93,16 +94,22 @@ class ProducerLedger:
             out.add(cursor, self.generated - 1)
         return out
 
-    def count_ack(self, acked_at: float) -> None:
-        width = self.ack_bucket_s
-        bucket = int(acked_at) // width * width
-        self.acked_per_second[bucket] = self.acked_per_second.get(bucket, 0) + 1
-        if len(self.acked_per_second) > MAX_ACK_BUCKETS:
-            self.ack_bucket_s = width = width * 2
-            merged: dict[int, int] = {}
-            for start, count in self.acked_per_second.items():
-                merged[start // width * width] = merged.get(start // width * width, 0) + count
-            self.acked_per_second = merged
+    @property
+    def acked_per_second(self) -> dict[int, int]:
+        return self.timeline.get("acked", {})
+
+    def count_event(self, kind: str, at: float, count: int = 1) -> None:
+        width = self.bucket_s
+        series = self.timeline.setdefault(kind, {})
+        bucket = int(at) // width * width
+        series[bucket] = series.get(bucket, 0) + count
+        if len(series) > MAX_BUCKETS:
+            self.bucket_s = width = width * 2
+            for name, buckets in self.timeline.items():
+                merged: dict[int, int] = {}
+                for start, n in buckets.items():
+                    merged[start // width * width] = merged.get(start // width * width, 0) + n
+                self.timeline[name] = merged
 
     def apply(self, line: dict) -> None:
         """One WAL line (also how the writer updates itself): idempotent."""
@@ -126,8 +133,8 @@ class ProducerLedger:
             "format": LEDGER_FORMAT, "producer_id": self.producer_id, "run_id": self.run_id,
             "generated": self.generated, "acked": self.acked.to_json(), "expired": self.expired.to_json(),
             "rejected": {k: v.to_json() for k, v in self.rejected.items()}, "shards": self.shards,
-            "acked_per_second": {str(k): v for k, v in sorted(self.acked_per_second.items())},
-            "ack_bucket_s": self.ack_bucket_s,
+            "timeline": {kind: {str(k): v for k, v in sorted(b.items())} for kind, b in self.timeline.items()},
+            "bucket_s": self.bucket_s,
             "put_histogram": encode_histogram(self.put), "done": self.done, "updated_at": self.updated_at,
             "wal": self.wal,
         }
@@ -142,8 +149,8 @@ class ProducerLedger:
             expired=SeqRanges.from_json(data.get("expired")),
             rejected={k: SeqRanges.from_json(v) for k, v in (data.get("rejected") or {}).items()},
             shards=dict(data.get("shards") or {}),
-            acked_per_second={int(k): int(v) for k, v in (data.get("acked_per_second") or {}).items()},
-            ack_bucket_s=int(data.get("ack_bucket_s", 1)),
+            timeline={kind: {int(k): int(v) for k, v in b.items()} for kind, b in (data.get("timeline") or {}).items()},
+            bucket_s=int(data.get("bucket_s", 1)),
             put=decode_histogram(data.get("put_histogram")) or new_latency_histogram(),
             done=bool(data.get("done")), updated_at=float(data.get("updated_at", 0.0)), wal=int(data.get("wal", 0)),
         )
@@ -212,7 +219,7 @@ class LedgerWriter:
         for _event_id, _producer, seq, shard_id, sequence_number, produced_at, acked_at in entries:
             acked.add(seq)
             state.put.record_value(max(int((acked_at - produced_at) * 1e6), 1))
-            state.count_ack(acked_at)
+            state.count_event("acked", acked_at)
             if shard_id and sequence_number:
                 known = state.shards.get(shard_id)
                 count = (known["acked"] if known else 0) + 1
@@ -222,6 +229,11 @@ class LedgerWriter:
         line = {"g": state.generated, "a": acked.to_json(),
                 "s": {k: [v["acked"], v["first"], v["last"]] for k, v in shards.items()}}
         self._log(line)
+
+    def count(self, kind: str, count: int) -> None:
+        """Something that happened now, for the report's timeline (throttled, retried, late)."""
+        if count:
+            self.state.count_event(kind, self._clock(), count)
 
     def expired(self, seqs: Iterable[int]) -> None:
         ranges = SeqRanges()
