@@ -149,6 +149,9 @@ class RecordOperations:
             except KinesisError as refused:
                 results.append(PutRecordsEntryResult(error_code=refused.code, error_message=refused.message))
                 continue
+            if self.faults.active and self.faults.record_lost():
+                results.append(PutRecordsEntryResult(shard.shard_id, str(shard.log.skip_sequence_number())))
+                continue
             record = shard.log.append(entry.partition_key, entry.data, now_ms)
             if journal is not None:
                 journal.record_appended(stream, shard, record)

@@ -22,6 +22,13 @@ What each field does:
   ``throughput_limits_enabled`` is off.
 - ``pause_s``: for this long from when the plan is applied, every request is held (the
   server looks hung), then handled normally. ``clear()`` ends a pause at once.
+- ``lose_record_fraction``: that share of put records are acknowledged (with a sequence
+  number) but never stored -- a loss AWS does not cause, there to check that a run's audit
+  finds and explains it (counted as ``lost_record``).
+- ``drop_response_fraction``: that share of put calls are handled (their records stored) and
+  then their connection closed with no answer, so the client retries records that already
+  arrived -- how retries duplicate (``dropped_response``; ``unanswered_records`` counts the
+  records stored without an answer).
 
 The injector also counts, per server, what it did (``injected``: internal_failure,
 dropped_connection, delayed_request, paused_request) and the data-plane calls and records
@@ -57,6 +64,8 @@ class FaultPlan(BaseModel):
     drop_connection_fraction: float = Field(0.0, ge=0, le=1)
     throttle_capacity_fraction: float = Field(1.0, gt=0, le=1)
     pause_s: float = Field(0.0, ge=0, le=3600)
+    lose_record_fraction: float = Field(0.0, ge=0, le=1)
+    drop_response_fraction: float = Field(0.0, ge=0, le=1)
     # Makes the random choices repeatable (tests); None = seeded from the OS.
     seed: int | None = None
 
@@ -104,6 +113,23 @@ class FaultInjector:
         fraction = self.plan.internal_failure_fraction
         if fraction > 0 and self._random.random() < fraction:
             self.count_injected("internal_failure")
+            return True
+        return False
+
+    def record_lost(self) -> bool:
+        """Draw whether this put record is acknowledged but not stored; counted when it is."""
+        fraction = self.plan.lose_record_fraction
+        if fraction > 0 and self._random.random() < fraction:
+            self.count_injected("lost_record")
+            return True
+        return False
+
+    def response_drops(self, stored_records: int) -> bool:
+        """Draw whether a handled put call goes unanswered; counted (with its stored records) when it does."""
+        fraction = self.plan.drop_response_fraction
+        if fraction > 0 and self._random.random() < fraction:
+            self.count_injected("dropped_response")
+            self.injected["unanswered_records"] += stored_records
             return True
         return False
 

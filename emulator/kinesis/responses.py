@@ -111,6 +111,9 @@ class KinesisResponses:
             params = parse_input(model, decode_request(body) if use_cbor else self._json(body))
             self.backend.admit(caller, operation, params)
             answer = self.handlers[operation](caller, params)
+            if faults.active and operation in ("PutRecords", "PutRecord") and faults.response_drops(
+                    sum(1 for r in answer.get("Records", [answer]) if "SequenceNumber" in r)):
+                return _dropped_connection(request)
             if use_cbor:
                 return self._respond_cbor(200, encode_response(model.output_shape, answer))
             return self._respond(200, answer)

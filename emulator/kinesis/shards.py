@@ -118,6 +118,11 @@ class ShardLog:
         self.bytes_written += size
         return record
 
+    def skip_sequence_number(self) -> int:
+        """A sequence number handed out for a record that is not stored (an injected loss)."""
+        self._next_sequence_number += 1
+        return self._next_sequence_number - 1
+
     def restore(self, sequence_number: int, partition_key: str, data: bytes, arrival_ms: int) -> None:
         """Re-append a record read back from disk, keeping its original number."""
         record = StoredRecord(sequence_number, partition_key, data, arrival_ms)
