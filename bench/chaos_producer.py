@@ -31,13 +31,14 @@ from streamload.core.ledger import read_ledger
 from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.loss_reasons import OUTCOME_REASONS
 
-__all__ = ["producer_chaos_run"]
+__all__ = ["IN_FLIGHT_RECORDS", "producer_chaos_run", "stream_seqs_of_run"]
 
 REPO = Path(__file__).resolve().parents[1]
 IN_FLIGHT_RECORDS = 8 * 500  # the producer's default in-flight PutRecords calls x 500 records
 
 
-def _stream_seqs(kinesis, stream: str, run_id: str) -> list[int]:
+def stream_seqs_of_run(kinesis, stream: str, run_id: str) -> list[int]:
+    """The seq of every record of ``run_id`` the stream holds (ground truth), read from every shard."""
     seqs = []
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
@@ -93,7 +94,7 @@ def producer_chaos_run(number: int, stack, rng: random.Random):
     started = time.time()
     kill_after_s = _kill_producer_under_load(stack, stream, run_id, ledger_path, rng)
     ledger = read_ledger(ledger_path)
-    in_stream = set(_stream_seqs(kinesis, stream, run_id))
+    in_stream = set(stream_seqs_of_run(kinesis, stream, run_id))
     claimed = {seq for first, last in ledger.acked for seq in range(first, last + 1)}
     lost = len(claimed - in_stream)
     unrecorded = in_stream - claimed

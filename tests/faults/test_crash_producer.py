@@ -4,7 +4,6 @@ the stream, and what reached the stream without a recorded acknowledgement lies 
 that were in flight: the audit calls those "unknown outcome", never lost by the pipeline."""
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -16,29 +15,15 @@ import boto3
 import pytest
 from crash_helpers import ROOT
 
+from bench.chaos_producer import IN_FLIGHT_RECORDS, stream_seqs_of_run
 from emulator.stack import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, LocalStack
 from streamload.audit import audit_view
 from streamload.core.config import load_config
 from streamload.core.ledger import read_ledger
+from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.loss_reasons import OUTCOME_REASONS
 from streamload.pipeline import setup_pipeline
 
-MAX_IN_FLIGHT_RECORDS = 8 * 500  # the producer's default in-flight PutRecords calls x 500 records
-
-
-def _stream_seqs(kinesis, stream: str, run_id: str) -> list[int]:
-    seqs = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            seqs += [doc["seq"] for doc in map(lambda r: json.loads(r["Data"]), page["Records"])
-                     if doc.get("run_id") == run_id]
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-    return seqs
 
 
 @pytest.mark.slow
@@ -70,16 +55,14 @@ def test_killed_producer_ledger_holds_exactly_what_was_acknowledged_when_killed_
             producer.wait(timeout=30)
         ledger = read_ledger(ledger_path)
         kinesis = boto3.client("kinesis", **cfg.target.client_kwargs("kinesis"))
-        in_stream = set(_stream_seqs(kinesis, "crash-producer", "crash-1"))
+        in_stream = set(stream_seqs_of_run(kinesis, "crash-producer", "crash-1"))
 
         assert ledger is not None and not ledger.done and ledger.acked.count >= wanted
         claimed = {seq for first, last in ledger.acked for seq in range(first, last + 1)}
         assert claimed - in_stream == set()  # nothing claimed that Kinesis did not take
         unrecorded = in_stream - claimed
         assert all(seq in ledger.unknown or seq >= ledger.generated for seq in unrecorded)
-        assert len(unrecorded) <= MAX_IN_FLIGHT_RECORDS  # at most the batches in flight
-
-        from streamload.dataapi.client import DataApiClient, make_boto3_client
+        assert len(unrecorded) <= IN_FLIGHT_RECORDS  # at most the batches in flight
 
         client = DataApiClient(make_boto3_client(cfg.target), cfg.redshift)
         client.execute(f"REFRESH MATERIALIZED VIEW {cfg.redshift.materialized_view}", "refresh")
