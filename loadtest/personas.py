@@ -215,30 +215,46 @@ class PersonaQueryRunner:
 
 # -- Locust (built on first access) -------------------------------------------------------
 
+class _PersonaProcessState:
+    """What every persona user of one Locust process shares: one sign-in cache, one report."""
+
+    sessions: PersonaSessions | None = None
+    recorder = PersonaRecorder()
+    cfg: PersonasConfig | None = None
+
+
+def _persona_process_state(ctx, environment) -> type[_PersonaProcessState]:
+    """The process's shared persona state, signed-in sessions created by the first user."""
+    if _PersonaProcessState.sessions is None:
+        cfg = PersonasConfig.model_validate(ctx.plan.config.get("personas") or {})
+        users = max(1, cfg.users_per_persona)
+
+        def fire_auth_failure(exc: PersonaAuthError) -> None:
+            environment.events.request.fire(request_type="Auth", name=f"sign-in {exc.persona}",
+                                            response_time=0, response_length=0, exception=exc, context={})
+
+        _PersonaProcessState.cfg = cfg
+        _PersonaProcessState.sessions = PersonaSessions(cfg, ctx.cfg.target, max_pool_connections=max(10, users * 2),
+                                                        on_error=fire_auth_failure)
+    return _PersonaProcessState
+
+
+def _write_persona_report(environment, **_kw) -> None:
+    """Locust ``quitting`` listener: this process's persona report, for the orchestrator to merge."""
+    from loadtest.users import RunContext
+
+    if RunContext._instance is None or _PersonaProcessState.sessions is None:
+        return
+    path = persona_report_path(RunContext._instance.plan)
+    if path is not None:
+        _PersonaProcessState.recorder.write(path)
+
+
 def _build_locust_users() -> dict[str, Any]:
     import locust  # noqa: F401  (gevent monkey-patching precedes everything else here)
     from locust import events, task
 
-    from loadtest.users import DataApiUser, RunContext
-
-    class _ProcessState:
-        sessions: PersonaSessions | None = None
-        recorder = PersonaRecorder()
-        cfg: PersonasConfig | None = None
-
-    def state(ctx: RunContext, environment) -> _ProcessState:
-        if _ProcessState.sessions is None:
-            cfg = PersonasConfig.model_validate(ctx.plan.config.get("personas") or {})
-            users = max(1, cfg.users_per_persona)
-
-            def fire_auth_failure(exc: PersonaAuthError) -> None:
-                environment.events.request.fire(request_type="Auth", name=f"sign-in {exc.persona}",
-                                                response_time=0, response_length=0, exception=exc, context={})
-
-            _ProcessState.cfg = cfg
-            _ProcessState.sessions = PersonaSessions(cfg, ctx.cfg.target, max_pool_connections=max(10, users * 2),
-                                                     on_error=fire_auth_failure)
-        return _ProcessState
+    from loadtest.users import DataApiUser
 
     class PersonaQueryUser(DataApiUser):
         """Queries ``sales`` as one persona; subclasses per persona come from ``persona_user_classes``."""
@@ -248,7 +264,7 @@ def _build_locust_users() -> dict[str, Any]:
 
         def on_start(self) -> None:
             super().on_start()
-            shared = state(self.ctx, self.environment)
+            shared = _persona_process_state(self.ctx, self.environment)
             self.persona_cfg = shared.cfg
             self.runner = PersonaQueryRunner(
                 shared.cfg.persona(self.persona_name), shared.cfg, shared.sessions, self.ctx.cfg.redshift,
@@ -276,14 +292,7 @@ def _build_locust_users() -> dict[str, Any]:
                      {"persona_name": p.name, "fixed_count": cfg.users_per_persona, "abstract": False})
                 for p in cfg.all_personas]
 
-    @events.quitting.add_listener
-    def _write_persona_report(environment, **_kw) -> None:
-        if RunContext._instance is None or _ProcessState.sessions is None:
-            return
-        path = persona_report_path(RunContext._instance.plan)
-        if path is not None:
-            _ProcessState.recorder.write(path)
-
+    events.quitting.add_listener(_write_persona_report)
     return {"PersonaQueryUser": PersonaQueryUser, "persona_user_classes": persona_user_classes}
 
 

@@ -223,98 +223,124 @@ async def run_producer(opts: ProducerOptions, *, client=None, stop: asyncio.Even
     gracefully like SIGTERM; ``watch(tally, target_rate, stopped)`` runs alongside (the
     progress line); ``start_gate()``, awaited once everything is ready, returns the common
     start time of ``--processes`` children."""
-    stop = stop or asyncio.Event()
-    abort = asyncio.Event()
-    tally = OutcomeTally()
-    keys = PartitionKeys(opts.partition_key, opts.explicit_hash_key)
-    # The run's id is stamped in every record (the audit counts per run in SQL): the run
-    # file's when an orchestrator started us, else our own.
-    generator = make_generator(opts.schema, producer_id=opts.producer_id, seed=opts.seed,
-                               run_id=opts.run_id or run_id_from_run_file(), key_field=keys.key_field)
-    schedule = OpenLoopSchedule(opts.rate_profile(), total=opts.total, duration_s=opts.duration_s,
-                                slice_s=opts.slice_s, share=opts.share)
-    metrics.TARGET_RATE.set(schedule.target_rate(0.0))
-    run_id = generator.run_id
-    metrics.export_run_info(run_id, opts.stream_name, opts.producer_id)
-    ledger = LedgerWriter(opts.ledger_path, opts.producer_id, run_id) if opts.ledger_path else None
-    tally.ledger = ledger
-    table = ledger_table_from_run_file() if ledger is not None else None
-    publisher = LedgerPublisher(ledger, table) if table is not None else None
-    slots = SendSlots(opts.max_in_flight, late_tolerance_s=opts.late_tolerance_s, on_late=tally.add_late)
-    started_at = time.time()
-    stopped_at: float | None = None
+    run = _ProducerRun(opts, stop or asyncio.Event())
     error: BaseException | None = None
-    background_stop = asyncio.Event()
-    tasks: list[asyncio.Task] = []
-    pacer: ShardPacer | None = None
     try:
-        with _metrics_endpoint(opts.metrics_port), _signals_request_stop(stop, abort):
+        with _metrics_endpoint(opts.metrics_port), _signals_request_stop(run.stop, run.abort):
             async with contextlib.AsyncExitStack() as stack:
                 background: list = []
-                if opts.sink_spec.kind == "kinesis":
-                    sink = await _open_kinesis(stack, opts, client, tally, slots, ledger, abort, background)
-                else:
-                    sink = LineSink.open(opts.sink_spec, opts.producer_id, tally, slots=slots, ledger=ledger,
-                                         max_record_bytes=opts.max_record_bytes)
-                    stack.callback(sink.close)
-                if publisher is not None:
-                    background.append(publisher.run)
-                if watch is not None:
-                    background.append(lambda stopped: watch(
-                        tally, lambda: schedule.profile.rate_at(time.time() - started_at) / opts.share[1], stopped))
-                tasks = [asyncio.create_task(job(background_stop)) for job in background]
-                # Stopped before the client closes: a shard listing must not outlive it.
-                stack.push_async_callback(_stop_background, background_stop, tasks)
-
-                def on_failure(exc: BaseException) -> None:
-                    stop.set()
-                    abort.set()
-
-                dispatcher = BatchDispatcher(sink.send, on_failure=on_failure)
-                pacer = getattr(sink, "pacer", None)
-                start_at = await _unless_stopped(start_gate(), stop) if start_gate else None
-                started_at = start_at or time.time()
-                seq = 0
-                try:
-                    async for intended_times in schedule.slices(stop, start_at):
-                        records = [generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
-                        tally.add_generated(len(records))
-                        first_slice, seq = seq == 0, seq + len(records)
-                        if ledger is not None:
-                            # Before any of these records' outcomes is logged: a WAL line never
-                            # holds a seq at or past the ``generated`` it carries.
-                            ledger.generated(seq)
-                        keyed, rejected = keys.wrap_all(records)
-                        for reason, seqs in rejected.items():
-                            tally.add_rejected(seqs, reason)
-                        if first_slice and not keyed and keys.key_field:
-                            raise ValueError(f"partition key field {keys.key_field!r} is not in the "
-                                             f"{opts.schema} records")
-                        for batch in split_batches(keyed, opts.batch_max_records, opts.batch_max_bytes):
-                            dispatcher.submit(batch)
-                except BaseException:
-                    abort.set()  # in-flight batches end now, their records counted expired
-                    with contextlib.suppress(BaseException):
-                        await dispatcher.drain()
-                    raise
-                if stop.is_set():
-                    stopped_at = time.time()
-                await dispatcher.drain()
+                sink = await run.open_sink(stack, client, background)
+                run.start_background(stack, background, watch)
+                await run.send_schedule(sink, start_gate)
     except BaseException as exc:
         error = exc
-        abort.set()
+        run.abort.set()
         raise
     finally:
-        await _stop_background(background_stop, tasks)  # if setting up failed halfway
-        result = _result(opts, tally, schedule, run_id, started_at, stopped_at, error)
-        result.shards = len(pacer.directory.map) if pacer is not None else 0
-        if ledger is not None:
-            ledger.close()
-            ledger.write_summary(result.to_json())
-            if publisher is not None and not await publisher.publish():
-                log.warning("the ledger table %s lacks this producer's final ledger; audit from %s",
-                            table.table, ledger.path)
+        result = await run.finish(error)
     return result
+
+
+class _ProducerRun:
+    """One run's state, from the first generated record to the summary in the ledger."""
+
+    def __init__(self, opts: ProducerOptions, stop: asyncio.Event) -> None:
+        self.opts, self.stop, self.abort = opts, stop, asyncio.Event()
+        self.tally = OutcomeTally()
+        self.keys = PartitionKeys(opts.partition_key, opts.explicit_hash_key)
+        # The run's id is stamped in every record (the audit counts per run in SQL): the run
+        # file's when an orchestrator started us, else our own.
+        self.generator = make_generator(opts.schema, producer_id=opts.producer_id, seed=opts.seed,
+                                        run_id=opts.run_id or run_id_from_run_file(), key_field=self.keys.key_field)
+        self.schedule = OpenLoopSchedule(opts.rate_profile(), total=opts.total, duration_s=opts.duration_s,
+                                         slice_s=opts.slice_s, share=opts.share)
+        metrics.TARGET_RATE.set(self.schedule.target_rate(0.0))
+        self.run_id = self.generator.run_id
+        metrics.export_run_info(self.run_id, opts.stream_name, opts.producer_id)
+        self.ledger = LedgerWriter(opts.ledger_path, opts.producer_id, self.run_id) if opts.ledger_path else None
+        self.tally.ledger = self.ledger
+        self.table = ledger_table_from_run_file() if self.ledger is not None else None
+        self.publisher = LedgerPublisher(self.ledger, self.table) if self.table is not None else None
+        self.slots = SendSlots(opts.max_in_flight, late_tolerance_s=opts.late_tolerance_s, on_late=self.tally.add_late)
+        self.started_at = time.time()
+        self.stopped_at: float | None = None
+        self.background_stop = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.pacer: ShardPacer | None = None
+
+    async def open_sink(self, stack: contextlib.AsyncExitStack, client, background: list):
+        opts = self.opts
+        if opts.sink_spec.kind == "kinesis":
+            return await _open_kinesis(stack, opts, client, self.tally, self.slots, self.ledger, self.abort, background)
+        sink = LineSink.open(opts.sink_spec, opts.producer_id, self.tally, slots=self.slots, ledger=self.ledger,
+                             max_record_bytes=opts.max_record_bytes)
+        stack.callback(sink.close)
+        return sink
+
+    def start_background(self, stack: contextlib.AsyncExitStack, background: list, watch: Watcher | None) -> None:
+        if self.publisher is not None:
+            background.append(self.publisher.run)
+        if watch is not None:
+            background.append(lambda stopped: watch(self.tally, self._target_rate_now, stopped))
+        self.tasks = [asyncio.create_task(job(self.background_stop)) for job in background]
+        # Stopped before the client closes: a shard listing must not outlive it.
+        stack.push_async_callback(_stop_background, self.background_stop, self.tasks)
+
+    def _target_rate_now(self) -> float:
+        return self.schedule.profile.rate_at(time.time() - self.started_at) / self.opts.share[1]
+
+    def _stop_and_abort(self, exc: BaseException) -> None:
+        self.stop.set()
+        self.abort.set()
+
+    async def send_schedule(self, sink, start_gate: Callable[[], Awaitable[float | None]] | None) -> None:
+        """Send every scheduled record (until stopped), then wait for the batches in flight."""
+        dispatcher = BatchDispatcher(sink.send, on_failure=self._stop_and_abort)
+        self.pacer = getattr(sink, "pacer", None)
+        start_at = await _unless_stopped(start_gate(), self.stop) if start_gate else None
+        self.started_at = start_at or time.time()
+        try:
+            await self._generate_and_submit(dispatcher, start_at)
+        except BaseException:
+            self.abort.set()  # in-flight batches end now, their records counted expired
+            with contextlib.suppress(BaseException):
+                await dispatcher.drain()
+            raise
+        if self.stop.is_set():
+            self.stopped_at = time.time()
+        await dispatcher.drain()
+
+    async def _generate_and_submit(self, dispatcher: BatchDispatcher, start_at: float | None) -> None:
+        keys, seq = self.keys, 0
+        async for intended_times in self.schedule.slices(self.stop, start_at):
+            records = [self.generator.generate(seq + i, t) for i, t in enumerate(intended_times)]
+            self.tally.add_generated(len(records))
+            first_slice, seq = seq == 0, seq + len(records)
+            if self.ledger is not None:
+                # Before any of these records' outcomes is logged: a WAL line never
+                # holds a seq at or past the ``generated`` it carries.
+                self.ledger.generated(seq)
+            keyed, rejected = keys.wrap_all(records)
+            for reason, seqs in rejected.items():
+                self.tally.add_rejected(seqs, reason)
+            if first_slice and not keyed and keys.key_field:
+                raise ValueError(f"partition key field {keys.key_field!r} is not in the "
+                                 f"{self.opts.schema} records")
+            for batch in split_batches(keyed, self.opts.batch_max_records, self.opts.batch_max_bytes):
+                dispatcher.submit(batch)
+
+    async def finish(self, error: BaseException | None) -> ProducerResult:
+        """Stop the background jobs, then close the ledger and write (and publish) the summary."""
+        await _stop_background(self.background_stop, self.tasks)  # if setting up failed halfway
+        result = _result(self.opts, self.tally, self.schedule, self.run_id, self.started_at, self.stopped_at, error)
+        result.shards = len(self.pacer.directory.map) if self.pacer is not None else 0
+        if self.ledger is not None:
+            self.ledger.close()
+            self.ledger.write_summary(result.to_json())
+            if self.publisher is not None and not await self.publisher.publish():
+                log.warning("the ledger table %s lacks this producer's final ledger; audit from %s",
+                            self.table.table, self.ledger.path)
+        return result
 
 
 async def _stop_background(stop: asyncio.Event, tasks: list[asyncio.Task]) -> None:

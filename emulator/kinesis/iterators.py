@@ -11,11 +11,14 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from .exceptions import InvalidArgumentException
+from .exceptions import ExpiredNextTokenException, InvalidArgumentException
 
-__all__ = ["ShardIteratorState", "encode_token", "decode_token"]
+__all__ = ["ShardIteratorState", "encode_token", "decode_token", "encode_list_token", "decode_list_token"]
 
 _ITERATOR_VERSION = "i1"
+_LIST_TOKEN_TTL_S = 300.0
+# Fields of a list-continuation token: kind, account, region, the position, the issue time.
+_LIST_TOKEN_FIELDS = {"s1": 5, "l1": 7}  # s1: ListStreams (a name); l1: ListShards (stream, epoch, index)
 
 
 def encode_token(*fields: object) -> str:
@@ -31,6 +34,24 @@ def decode_token(token: str, field_count: int) -> list[str] | None:
         return None
     fields = raw.split("|")
     return fields if len(fields) == field_count else None
+
+
+def encode_list_token(kind: str, account_id: str, region: str, *position: object, now_s: float) -> str:
+    """A ListStreams/ListShards NextToken: only its caller's account and region may use it."""
+    return encode_token(kind, account_id, region, *position, int(now_s * 1000))
+
+
+def decode_list_token(token: str, kind: str, account_id: str, region: str, now_s: float) -> list[str]:
+    """The position a NextToken from ``encode_list_token`` carries; InvalidArgumentException
+    if it is not one of ``kind`` for this caller, ExpiredNextTokenException after 300 s."""
+    fields = decode_token(token, _LIST_TOKEN_FIELDS[kind])
+    if fields is None or fields[0] != kind or fields[1:3] != [account_id, region]:
+        raise InvalidArgumentException("Invalid NextToken.")
+    if not fields[-1].isdecimal():
+        raise InvalidArgumentException("Invalid NextToken.")
+    if now_s * 1000 - int(fields[-1]) > _LIST_TOKEN_TTL_S * 1000:
+        raise ExpiredNextTokenException("The NextToken has expired.")
+    return fields[3:-1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from .exceptions import (
     ValidationException,
 )
 from .faults import FaultInjector
-from .iterators import decode_token, encode_token
+from .iterators import decode_list_token, encode_list_token
 from .on_demand import OnDemandScaler
 from .settings import KinesisSettings
 from .shards import hash_key_ranges
@@ -30,7 +30,6 @@ from .throttling import ControlPlaneRateLimiter, throughput_hooks
 
 __all__ = ["KinesisBackend", "PutRecordResult", "PutRecordsEntry", "PutRecordsEntryResult", "GetRecordsResult"]
 
-_NEXT_TOKEN_TTL_S = 300.0
 _DAY_S = 86_400.0
 
 
@@ -228,13 +227,8 @@ class KinesisBackend(RecordOperations):
         self._require_active(stream)
         now = self.clock()
         current = len(stream.open_shards)
-        recent = [t for t in stream.shard_count_updates if now - t < _DAY_S]
-        quota = self.settings.max_shard_count_updates_per_day
-        if len(recent) >= quota:
-            raise LimitExceededException(
-                f"Stream {stream.name} under account {stream.account_id} has already been scaled {len(recent)} "
-                f"times in the last 24 hours. Limit: {quota}."
-            )
+        recent = _used_in_last_day(stream, stream.shard_count_updates, now,
+                                   self.settings.max_shard_count_updates_per_day, "been scaled")
         if target_shard_count > current * 2 or target_shard_count * 2 < current:
             raise LimitExceededException(
                 f"UpdateShardCount cannot scale stream {stream.name} under account {stream.account_id} from "
@@ -263,13 +257,8 @@ class KinesisBackend(RecordOperations):
         if stream.mode == mode:
             raise ResourceInUseException(f"Stream {stream.name} under account {stream.account_id} is already in {mode} mode.")
         now = self.clock()
-        recent = [t for t in stream.mode_switches if now - t < _DAY_S]
-        quota = self.settings.max_mode_switches_per_day
-        if len(recent) >= quota:
-            raise LimitExceededException(
-                f"Stream {stream.name} under account {stream.account_id} has already switched capacity mode "
-                f"{len(recent)} times in the last 24 hours. Limit: {quota}."
-            )
+        recent = _used_in_last_day(stream, stream.mode_switches, now,
+                                   self.settings.max_mode_switches_per_day, "switched capacity mode")
         stream.mode = mode
         stream.mode_switches = recent + [now]
         stream.active_at = now + self.settings.stream_updating_s
@@ -339,13 +328,15 @@ class KinesisBackend(RecordOperations):
         if next_token is not None:
             if exclusive_start_stream_name is not None:
                 raise InvalidArgumentException("NextToken and ExclusiveStartStreamName cannot be provided together.")
-            start_after = self._open_next_token(next_token, "s1", caller)[0]
+            start_after = decode_list_token(next_token, "s1", caller.account_id, caller.region, self.clock())[0]
         names = sorted(self.streams_in(caller.account_id, caller.region))
         if start_after is not None:
             names = [n for n in names if n > start_after]
         page, has_more = names[:limit], len(names) > limit
         streams = self.streams_in(caller.account_id, caller.region)
-        token = self._make_next_token("s1", caller, page[-1]) if has_more else None
+        token = None
+        if has_more:
+            token = encode_list_token("s1", caller.account_id, caller.region, page[-1], now_s=self.clock())
         return [streams[n] for n in page], has_more, token
 
     def list_shards(
@@ -361,7 +352,8 @@ class KinesisBackend(RecordOperations):
         if next_token is not None:
             if stream_name is not None or stream_arn is not None:
                 raise InvalidArgumentException("NextToken and StreamName cannot be provided together.")
-            stream_name, epoch, last_index = self._open_next_token(next_token, "l1", caller)
+            stream_name, epoch, last_index = decode_list_token(next_token, "l1", caller.account_id, caller.region,
+                                                               self.clock())
             if not last_index.isdecimal():
                 raise InvalidArgumentException("Invalid NextToken.")
             stream = self.resolve_stream(caller, "ListShards", stream_name)
@@ -376,21 +368,9 @@ class KinesisBackend(RecordOperations):
         page = visible[: min(max_results, 1000)]
         token = None
         if len(visible) > len(page):
-            token = self._make_next_token("l1", caller, stream.name, stream.epoch_us, page[-1].index)
+            token = encode_list_token("l1", caller.account_id, caller.region, stream.name, stream.epoch_us,
+                                      page[-1].index, now_s=self.clock())
         return page, token
-
-    def _make_next_token(self, kind: str, caller: CallerIdentity, *fields: object) -> str:
-        return encode_token(kind, caller.account_id, caller.region, *fields, int(self.clock() * 1000))
-
-    def _open_next_token(self, token: str, kind: str, caller: CallerIdentity) -> list[str]:
-        fields = decode_token(token, {"s1": 5, "l1": 7}[kind])
-        if fields is None or fields[0] != kind or fields[1:3] != [caller.account_id, caller.region]:
-            raise InvalidArgumentException("Invalid NextToken.")
-        if not fields[-1].isdecimal():
-            raise InvalidArgumentException("Invalid NextToken.")
-        if self.clock() * 1000 - int(fields[-1]) > _NEXT_TOKEN_TTL_S * 1000:
-            raise ExpiredNextTokenException("The NextToken has expired.")
-        return fields[3:-1]
 
 
 def _shard_index_after(shard_id: str) -> int:
@@ -400,4 +380,13 @@ def _shard_index_after(shard_id: str) -> int:
     raise InvalidArgumentException(f"Invalid ExclusiveStartShardId {shard_id}.")
 
 
-
+def _used_in_last_day(stream: Stream, times: list[float], now: float, quota: int, what: str) -> list[float]:
+    """Those of ``times`` within the rolling 24 hours before ``now``; LimitExceededException
+    when ``quota`` of them are used up already (UpdateShardCount, UpdateStreamMode)."""
+    recent = [t for t in times if now - t < _DAY_S]
+    if len(recent) >= quota:
+        raise LimitExceededException(
+            f"Stream {stream.name} under account {stream.account_id} has already {what} {len(recent)} "
+            f"times in the last 24 hours. Limit: {quota}."
+        )
+    return recent
