@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -29,6 +26,7 @@ import yaml
 
 from dashboards.files import RULE_FILES
 from streamload.core.errors import UsageError
+from streamload.core.processes import die_with_parent_hook, free_port, stop_process
 
 __all__ = [
     "PrometheusUnavailable",
@@ -36,7 +34,6 @@ __all__ = [
     "PrometheusClient",
     "PrometheusServer",
     "find_binary",
-    "free_port",
     "render_config",
     "promtool",
     "prometheus_for_run",
@@ -54,12 +51,6 @@ class PrometheusUnavailable(UsageError):
 class ScrapeTarget:
     job: str
     address: str  # host:port of a /metrics endpoint
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def find_binary(name: str = "prometheus") -> str:
@@ -94,27 +85,6 @@ def render_config(
 def promtool(*args: str, timeout_s: float = 60) -> subprocess.CompletedProcess:
     """Run ``promtool`` (e.g. ``promtool("check", "rules", path)``); output captured as text."""
     return subprocess.run([find_binary("promtool"), *args], capture_output=True, text=True, timeout=timeout_s)
-
-
-def _load_prctl():
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()  # resolved here: the child between fork and exec must not load libraries
-
-
-def _die_with_parent() -> None:
-    # A crashed test or a killed demo must not leave Prometheus running.
-    if _PRCTL is not None:
-        PR_SET_PDEATHSIG = 1
-        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class PrometheusClient:
@@ -159,7 +129,6 @@ class PrometheusClient:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(poll_s)
-
 
 
 class PrometheusServer(PrometheusClient):
@@ -213,7 +182,9 @@ class PrometheusServer(PrometheusClient):
             ]
             with self.log_path.open("ab") as log:
                 self._proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                              stdin=subprocess.DEVNULL,
+                                              # A crashed test or a killed demo must not leave Prometheus running.
+                                              preexec_fn=die_with_parent_hook())
             if self._wait_ready(timeout_s):
                 return self
             self.stop()
@@ -244,13 +215,8 @@ class PrometheusServer(PrometheusClient):
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            stop_process(proc, timeout_s=10)
 
     def close(self) -> None:
         self.stop()

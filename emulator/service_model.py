@@ -241,12 +241,12 @@ def _structure_check(shape: Shape, memo: dict[str, Check], unchecked_patterns: f
     return check
 
 
-def _length_violation(length: int, low: int | None, high: int | None) -> str | None:
+def _check_length(violations: list, shown: Any, path: str, length: int, low: int | None, high: int | None) -> None:
+    """AWS's "have length ..." violation for ``path`` when ``length`` is outside [low, high]."""
     if low is not None and length < low:
-        return f"have length greater than or equal to {low}"
-    if high is not None and length > high:
-        return f"have length less than or equal to {high}"
-    return None
+        violations.append(_violation(shown, path, f"have length greater than or equal to {low}"))
+    elif high is not None and length > high:
+        violations.append(_violation(shown, path, f"have length less than or equal to {high}"))
 
 
 def _string_check(shape: Shape, check_pattern: bool) -> Check:
@@ -265,10 +265,8 @@ def _string_check(shape: Shape, check_pattern: bool) -> Check:
             violations.append(_violation(value, parent + name, enum_text))
         if regex is not None and regex.fullmatch(value) is None:
             violations.append(_violation(value, parent + name, pattern_text))
-        if low is not None or high is not None:
-            broken = _length_violation(_utf16_length(value), low, high)
-            if broken is not None:
-                violations.append(_violation(value, parent + name, broken))
+        if low is not None or high is not None:  # spares counting UTF-16 units
+            _check_length(violations, value, parent + name, _utf16_length(value), low, high)
         return value
 
     return check
@@ -320,10 +318,7 @@ def _blob_check(shape: Shape) -> Check:
                 raise ShapeMismatch(f"Value at '{parent}{name}' is not valid base64.") from None
         else:
             raise ShapeMismatch(f"Unexpected value type for blob at '{parent}{name}'.")
-        if low is not None or high is not None:
-            broken = _length_violation(len(data), low, high)
-            if broken is not None:
-                violations.append(_violation(data, parent + name, broken))
+        _check_length(violations, data, parent + name, len(data), low, high)
         return data
 
     return check
@@ -339,11 +334,8 @@ def _list_check(shape: Shape, memo: dict[str, Check]) -> Check:
     def check(value: Any, parent: str, name: str, violations: list) -> list:
         if not isinstance(value, list):
             raise ShapeMismatch(f"Unexpected value type for list at '{parent}{name}'.")
-        if low is not None or high is not None:
-            broken = _length_violation(len(value), low, high)
-            if broken is not None:
-                shown = [item_label for _ in value] if item_label else value
-                violations.append(_violation(shown, parent + name, broken))
+        shown = [item_label] * len(value) if item_label else value
+        _check_length(violations, shown, parent + name, len(value), low, high)
         out = []
         for index, item in enumerate(value, start=1):
             item_parent = f"{parent}{name}.{index}."
@@ -363,10 +355,7 @@ def _map_check(shape: Shape, memo: dict[str, Check]) -> Check:
     def check(value: Any, parent: str, name: str, violations: list) -> dict:
         if not isinstance(value, dict):
             raise ShapeMismatch(f"Unexpected value type for map at '{parent}{name}'.")
-        if low is not None or high is not None:
-            broken = _length_violation(len(value), low, high)
-            if broken is not None:
-                violations.append(_violation(value, parent + name, broken))
+        _check_length(violations, value, parent + name, len(value), low, high)
         here = f"{parent}{name}."
         return {key_check(k, here, "key", violations): value_check(v, here, "value", violations)
                 for k, v in value.items()}

@@ -146,9 +146,10 @@ def _produce(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return run_processes(parser, args, progress)
     watch = start_gate = None
     if args.child:
-        from producer.processes import die_with_parent, status_lines, wait_for_go
+        from producer.processes import status_lines, wait_for_go
+        from streamload.core.processes import die_with_parent
 
-        die_with_parent()
+        die_with_parent()  # SIGTERM when the parent dies: a graceful stop (flush, then exit)
         watch, start_gate = status_lines, wait_for_go
     elif progress:
         from producer.progress import ProgressLine

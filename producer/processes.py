@@ -40,13 +40,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from streamload.core.ledger import summary_path_for, write_summary
-from streamload.core.processes import die_with_parent as die_with_parent_process
 from producer.outcomes import OutcomeTally
 from producer.progress import ProgressLine
 from producer.result import ProducerResult
 from producer.runner import run_id_from_run_file
 
-__all__ = ["child_ids", "per_process_path", "argv_for", "run_processes", "status_lines", "die_with_parent",
+__all__ = ["child_ids", "per_process_path", "argv_for", "run_processes", "status_lines",
            "merged_exit_code", "wait_for_go"]
 
 _STATUS_FIELDS = ("generated", "sent", "expired", "rejected", "late", "throttled", "retried")
@@ -82,11 +81,6 @@ def argv_for(parser: argparse.ArgumentParser, args: argparse.Namespace, **overri
         else:
             out += [flag, str(value)]
     return out
-
-
-def die_with_parent() -> None:
-    """A child's side: get SIGTERM (a graceful stop: flush, then exit) when the parent dies."""
-    die_with_parent_process(signal.SIGTERM)
 
 
 async def status_lines(tally: OutcomeTally, target_rate: Callable[[], float], stopped: asyncio.Event,

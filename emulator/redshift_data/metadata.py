@@ -5,6 +5,8 @@ are SQL LIKE patterns. Our own schemas (``streamload_*``) stay hidden.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from .exceptions import DatabaseConnectionException, ValidationException
@@ -17,19 +19,17 @@ MAX_RESULTS = 1000
 _TABLE_TYPES = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "f": "EXTERNAL TABLE"}
 
 
-def _page(items: list, body: dict) -> tuple[list, str | None]:
+def _paged(key: str, items: list, body: dict, **also: Any) -> dict:
+    """``{key: the page of items that MaxResults and NextToken ask for, **also}``, with a
+    NextToken when more follow."""
     limit = body.get("MaxResults") or MAX_RESULTS
     if not isinstance(limit, int) or not 0 <= limit <= MAX_RESULTS:
         raise ValidationException(f"MaxResults must be between 0 and {MAX_RESULTS}")
     token = body.get("NextToken")
     offset = decode_token(token, len(items)) if token else 0
-    more = offset + limit < len(items)
-    return items[offset:offset + limit], (encode_token(offset + limit) if more else None)
-
-
-def _with_token(out: dict, token: str | None) -> dict:
-    if token:
-        out["NextToken"] = token
+    out = {key: items[offset:offset + limit], **also}
+    if offset + limit < len(items):
+        out["NextToken"] = encode_token(offset + limit)
     return out
 
 
@@ -55,8 +55,7 @@ class MetadataOperations:
     async def ListDatabases(self, body: dict) -> dict:
         rows = await self._rows(body, "SELECT datname FROM pg_database WHERE NOT datistemplate "
                                       "AND datname <> 'postgres' ORDER BY 1", ())
-        page, token = _page([r[0] for r in rows], body)
-        return _with_token({"Databases": page}, token)
+        return _paged("Databases", [r[0] for r in rows], body)
 
     async def ListSchemas(self, body: dict) -> dict:
         # Kinesis external schemas live in our catalog only; Redshift lists them with the others.
@@ -65,8 +64,7 @@ class MetadataOperations:
                                       "AND nspname NOT LIKE 'pg_toast%%' UNION SELECT schema_name "
                                       "FROM streamload_catalog.external_schemas WHERE schema_name LIKE %s ORDER BY 1",
                                 (body.get("SchemaPattern") or "%", list(HIDDEN_SCHEMAS), body.get("SchemaPattern") or "%"))
-        page, token = _page([r[0] for r in rows], body)
-        return _with_token({"Schemas": page}, token)
+        return _paged("Schemas", [r[0] for r in rows], body)
 
     async def ListTables(self, body: dict) -> dict:
         rows = await self._rows(body, "SELECT c.relname, n.nspname, c.relkind FROM pg_class c "
@@ -76,8 +74,7 @@ class MetadataOperations:
                                 (body.get("SchemaPattern") or "%", body.get("TablePattern") or "%",
                                  list(HIDDEN_SCHEMAS)))
         tables = [{"name": name, "schema": schema, "type": _TABLE_TYPES[kind]} for name, schema, kind in rows]
-        page, token = _page(tables, body)
-        return _with_token({"Tables": page}, token)
+        return _paged("Tables", tables, body)
 
     async def DescribeTable(self, body: dict) -> dict:
         schema, table = body.get("Schema") or "public", body.get("Table")
@@ -100,8 +97,4 @@ class MetadataOperations:
             "scale": scale or 0, "schemaName": nsp, "tableName": rel,
             **({"columnDefault": default} if default is not None else {}),
         } for name, _fmt, typname, nullable, length, precision, scale, rel, nsp, default in rows]
-        page, token = _page(columns, body)
-        out = {"ColumnList": page}
-        if table:
-            out["TableName"] = table
-        return _with_token(out, token)
+        return _paged("ColumnList", columns, body, **({"TableName": table} if table else {}))

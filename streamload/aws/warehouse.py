@@ -4,6 +4,8 @@ which replaces the whole role list, so the current list is always read first).""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -38,6 +40,18 @@ def attach_is_transient(exc: Exception) -> bool:
     return code in ("InvalidParameterValue", "ValidationException") and "role" in str(exc).lower()
 
 
+@contextmanager
+def _missing_is_a_config_error(code: str, message: str) -> Iterator[None]:
+    """AWS's not-found ``code`` for the warehouse the config names becomes an ``AwsConfigError``
+    saying which keys to check (exit 2); any other refusal passes through."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) == code:
+            raise AwsConfigError(message) from None
+        raise
+
+
 class ProvisionedCluster:
     def __init__(self, redshift: Any, cluster_identifier: str) -> None:
         self._client = redshift
@@ -45,14 +59,9 @@ class ProvisionedCluster:
         self.label = f"cluster:{cluster_identifier}"
 
     def attached_roles(self) -> dict[str, str]:
-        try:
+        with _missing_is_a_config_error("ClusterNotFound", f"Redshift cluster {self.cluster_identifier!r} not found "
+                                        "in the Redshift account (check redshift.cluster_identifier and target.region)"):
             cluster = self._client.describe_clusters(ClusterIdentifier=self.cluster_identifier)["Clusters"][0]
-        except ClientError as exc:
-            if error_code(exc) == "ClusterNotFound":
-                raise AwsConfigError(
-                    f"Redshift cluster {self.cluster_identifier!r} not found in the Redshift account "
-                    "(check redshift.cluster_identifier and target.region)") from None
-            raise
         return {r["IamRoleArn"]: r.get("ApplyStatus", IN_SYNC) for r in cluster.get("IamRoles", [])}
 
     def attach(self, role_arn: str) -> None:
@@ -71,14 +80,10 @@ class ServerlessNamespace:
 
     def namespace_name(self) -> str:
         if self._namespace is None:
-            try:
+            with _missing_is_a_config_error(
+                    "ResourceNotFoundException", f"Redshift Serverless workgroup {self.workgroup_name!r} not found "
+                    "in the Redshift account (check redshift.workgroup_name and target.region)"):
                 workgroup = self._client.get_workgroup(workgroupName=self.workgroup_name)["workgroup"]
-            except ClientError as exc:
-                if error_code(exc) == "ResourceNotFoundException":
-                    raise AwsConfigError(
-                        f"Redshift Serverless workgroup {self.workgroup_name!r} not found in the Redshift "
-                        "account (check redshift.workgroup_name and target.region)") from None
-                raise
             self._namespace = workgroup["namespaceName"]
         return self._namespace
 

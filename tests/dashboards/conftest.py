@@ -17,7 +17,8 @@ ROOT = HERE.parents[1]
 if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
 
-from dashboards.prometheus_runner import PrometheusServer, PrometheusUnavailable, ScrapeTarget, find_binary, free_port
+from dashboards.prometheus_runner import PrometheusServer, PrometheusUnavailable, ScrapeTarget, find_binary
+from streamload.core.processes import free_port
 
 EXPORTERS = HERE / "synthetic_exporters.py"
 

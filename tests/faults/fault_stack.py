@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,16 +27,11 @@ from emulator.redshift_data import RedshiftDataSettings, create_app
 from emulator.runtime import BackgroundServer
 from emulator.stack import LocalStack
 from streamload.core.config import StreamloadConfig, load_config
+from streamload.core.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 FAULTS_PATH = "/_streamload/faults"
 START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class KinesisProcess:
@@ -64,13 +57,8 @@ class KinesisProcess:
         raise RuntimeError(f"Kinesis did not start: {self.log_path.read_text()[-500:]}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc, timeout_s=15)
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
         self.proc = None

@@ -9,12 +9,7 @@ from loadtest import metrics
 from loadtest.decomposition import StageHistograms
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.open_model import OpenStats
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from streamload.core.processes import free_port
 
 
 def _output(tmp_path, index, stages=None, open_model=None, scrapes=0):
@@ -28,7 +23,7 @@ REPORT = {"run_id": "20260101T000000-abc123", "found": 998, "lost": 2, "duplicat
 
 def test_final_counts_are_served_until_scraped_once_when_prometheus_scraped_the_run(tmp_path):
     _output(tmp_path, 0, scrapes=12)
-    port = _free_port()
+    port = free_port()
     done = {}
     server = threading.Thread(target=lambda: done.update(
         publish_final_counts(REPORT, port, timeout_s=20, out_dir=tmp_path, stream="my-data-stream")))
@@ -55,7 +50,7 @@ def test_final_counts_are_served_until_scraped_once_when_prometheus_scraped_the_
 
 def test_final_counts_are_not_held_when_nobody_scraped_the_run(tmp_path):
     _output(tmp_path, 0, scrapes=0)
-    result = publish_final_counts(REPORT, _free_port(), timeout_s=600, out_dir=tmp_path, stream="s")
+    result = publish_final_counts(REPORT, free_port(), timeout_s=600, out_dir=tmp_path, stream="s")
     assert result["served"] is False and "no scrape" in result["reason"]
 
 

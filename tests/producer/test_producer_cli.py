@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from producer import ProducerOptions, run_producer
 from producer_test_support import (LOCAL_CREDENTIALS, REGION, REPO, assert_ledger_adds_up, cli_env, create_stream,
                                    decoded_seqs, read_all_records, run_cli, seqs_of)
 from streamload.core.ledger import read_ledger
+from streamload.core.processes import free_port
 
 
 def _one_error_line(proc: subprocess.CompletedProcess) -> str:
@@ -89,16 +89,10 @@ def test_cli_usage_line_says_streamload_produce_when_run_as_streamload_produce(c
     assert capsys.readouterr().err.startswith("streamload produce: error: argument --rate")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_metrics_endpoint_exports_run_info_with_the_run_files_run_id(tmp_path):
     run_file = tmp_path / "run-plan.json"
     run_file.write_text(json.dumps({"run_id": "20250101T000000-abc123", "started_at": 0, "config": {}}))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "producer", "--sink", f"file:{tmp_path / 'out.jsonl'}",
                              "--producer-id", "p3", "--rate", "50", "--duration", "60", "--metrics-port", str(port)],
                             cwd=REPO, env=cli_env(STREAMLOAD_RUN_FILE=str(run_file)),

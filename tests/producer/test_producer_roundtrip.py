@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 
@@ -14,13 +13,8 @@ from producer import ProducerOptions, run_producer
 from producer_test_support import (LOCAL_CREDENTIALS, REGION, REPO, assert_ledger_adds_up, cli_env, decoded_seqs,
                                    read_all_records, run_cli, seqs_of)
 from streamload.core.ledger import read_ledger
+from streamload.core.processes import free_port
 from streamload.core.seqranges import SeqRanges
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
@@ -71,7 +65,7 @@ def test_cli_exits_3_with_one_line_naming_the_stream_when_stream_unknown(local_k
 
 
 def test_cli_exits_3_with_one_line_when_endpoint_unreachable():
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     proc = run_cli("--stream", "s", "--endpoint-url", url, "--duration", "1")
     assert proc.returncode == 3
     assert len(proc.stderr.strip().splitlines()) == 1
