@@ -26,6 +26,15 @@ def _worker(index: int) -> psutil.Process | None:
     return None
 
 
+def _users_running(out) -> bool:
+    """Locust's history has a row with users: every worker connected and got its users."""
+    try:
+        lines = (out / "locust_stats_history.csv").read_text().splitlines()
+    except OSError:
+        return False
+    return any(line.split(",")[1] not in ("0", "User Count") for line in lines[1:] if line.count(",") > 2)
+
+
 @pytest.mark.slow
 def test_report_names_the_lost_worker_and_audit_still_counts_when_a_worker_is_killed(tmp_path):
     with LocalStack() as stack:
@@ -41,9 +50,10 @@ def test_report_names_the_lost_worker_and_audit_still_counts_when_a_worker_is_ki
             worker.send_signal(signal.SIGKILL)
             return worker.pid
 
-        timeline = FaultTimeline([FaultStep(3, "kill locust worker 2", kill_worker_2)])
-        outcome = timeline.play_during(lambda: execute_run(cfg, out), timeout_s=180,
-                                       when=lambda: _worker(2) is not None)
+        # Killed once both workers run their users (Locust's history shows them), mid-run.
+        timeline = FaultTimeline([FaultStep(1, "kill locust worker 2", kill_worker_2)])
+        outcome = timeline.play_during(lambda: execute_run(cfg, out), timeout_s=180, wait_s=90,
+                                       when=lambda: _users_running(out) and _worker(2) is not None)
     assert timeline.errors == []
     report = outcome.report
     assert report["load_processes"]["lost"] == [2] and report["load_processes"]["reported"] == [0, 1]
