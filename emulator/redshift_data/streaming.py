@@ -69,6 +69,19 @@ CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.kinesis_stream_template (
 """
 
 
+async def _zone_maps(conn: psycopg.AsyncConnection, view_schema: str, view_name: str) -> None:
+    """Redshift keeps zone maps (min/max per block) on every column, so a filter on a view's
+    arrival or refresh time reads only the blocks that can match; a BRIN index on each timestamp
+    column is PostgreSQL's equivalent, so a query that asks for the newest rows (the probe's, a
+    dashboard's) costs the new rows, not the whole view, here too."""
+    rows = await (await conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "AND data_type LIKE 'timestamp%%'", (view_schema, view_name))).fetchall()
+    for (column,) in rows:
+        await conn.execute(sql.SQL("CREATE INDEX ON {} USING brin ({})").format(
+            sql.Identifier(view_schema, view_name), sql.Identifier(column)))
+
+
 def _view_key(name: tuple[str, ...]) -> tuple[str, str]:
     if len(name) == 1:
         return "public", name[0]
@@ -124,6 +137,7 @@ class StreamingIngestion:
         async with conn.transaction():
             await self._create_stage(conn)
             await conn.execute(sql.SQL("CREATE TABLE {} AS {} WITH NO DATA").format(view, sql.SQL(select_sql)))
+            await _zone_maps(conn, view_schema, view_name)
             await conn.execute(
                 f"INSERT INTO {CATALOG_SCHEMA}.streaming_views (view_schema, view_name, external_schema, "
                 "stream_name, select_sql, insert_sql, auto_refresh) VALUES (%s, %s, %s, %s, %s, %s, %s)",
