@@ -148,6 +148,29 @@ def _p99_drift(report_path: Path, warm_up_s: float) -> tuple[float | None, float
     return _p99(last) / _p99(first), _p99(first), _p99(last)
 
 
+def _write_curve(path: Path, samples: list[tuple[float, dict[str, float]]]) -> None:
+    """Every RSS sample, one row each: seconds since start and MiB per part."""
+    parts = (*JUDGED, "postgres")
+    lines = ["t_s," + ",".join(parts)]
+    lines += [f"{t:.0f}," + ",".join(f"{rss.get(p, float('nan')):.1f}" for p in parts) for t, rss in samples]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _curve_table(samples: list[tuple[float, dict[str, float]]], minutes: float) -> str:
+    """The memory curve as a table: RSS per part at about every tenth of the run."""
+    parts = (*JUDGED, "postgres")
+    if not samples:
+        return "no RSS samples"
+    step = max(minutes * 60 / 10, 1)
+    rows, next_at = [], 0.0
+    for t, rss in samples:
+        if t >= next_at:
+            rows.append(f"| {t / 60:5.1f} | " + " | ".join(f"{rss.get(p, float('nan')):.0f}" for p in parts) + " |")
+            next_at = t + step
+    header = "| min | " + " | ".join(parts) + " |\n|---|" + "---|" * len(parts)
+    return "RSS MiB over time (rss.csv has every sample):\n" + header + "\n" + "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="minutes of producing (default 30)")
@@ -200,6 +223,8 @@ def main() -> int:
                 stop_process(proc, timeout_s=20)
 
     print((out / "run.log").read_text().strip().splitlines()[-1] if (out / "run.log").exists() else "no run log")
+    _write_curve(out / "rss.csv", samples)
+    print(_curve_table(samples, args.minutes))
     for part in (*JUDGED, "postgres"):
         series = [rss[part] for _, rss in samples if part in rss]
         if series:
