@@ -120,7 +120,7 @@ def test_run_report_prints_numbers_without_charts_when_matplotlib_is_missing(mon
 @pytest.mark.slow  # a real browser: several seconds
 def test_run_report_charts_render_with_content_when_opened_in_headless_chromium(tmp_path):
     page = write_html_report(run_report(), tmp_path / "report.html")
-    assert_charts_have_content(page.read_text(), expected=9)
+    assert_charts_have_content(page.read_text(), expected=10)
     pixels = screenshot(page, tmp_path, height=4200)
     assert not_white_share(pixels) > 0.05, "page looks blank"
     for meaning in ("p50", "p99", "band", "refresh_lag", "held", "users", "throttled"):
