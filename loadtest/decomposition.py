@@ -32,14 +32,20 @@ from typing import Any, Iterable
 
 from hdrh.histogram import HdrHistogram
 
+from streamload.core.histograms import (
+    HIGHEST_US,
+    LOWEST_US,
+    decode_histogram,
+    encode_histogram,
+    new_latency_histogram,
+)
+
 __all__ = ["CHAIN", "STAGES", "RecordStages", "StageHistograms", "decompose", "to_us",
            "merge_stage_json"]
 
 CHAIN = ("arrival", "refresh_lag", "visibility")  # these sum to total
 STAGES = ("put", *CHAIN, "total")
 
-# Microsecond resolution, up to one hour, 3 significant digits (as the probe's e2e histogram).
-LOWEST_US, HIGHEST_US, DIGITS = 1, 3_600_000_000, 3
 PERCENTILES = (50, 95, 99)
 
 
@@ -76,15 +82,11 @@ def decompose(produced_at: float, seen_at: float, acked_at: float | None = None,
     )
 
 
-def _new() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
-
-
 class StageHistograms:
     """One HdrHistogram per stage, plus how many values were negative (clock skew)."""
 
     def __init__(self) -> None:
-        self.histograms: dict[str, HdrHistogram] = {name: _new() for name in STAGES}
+        self.histograms: dict[str, HdrHistogram] = {name: new_latency_histogram() for name in STAGES}
         self.negative: dict[str, int] = {name: 0 for name in STAGES}
 
     def record(self, stage: str, value_us: int) -> None:
@@ -112,7 +114,7 @@ class StageHistograms:
             for q in PERCENTILES:
                 entry[f"p{q}_ms"] = hist.get_value_at_percentile(q) / 1000.0 if count else None
             entry["max_ms"] = hist.get_max_value() / 1000.0 if count else None
-            entry["histogram"] = hist.encode().decode() if count else None
+            entry["histogram"] = encode_histogram(hist)
             out[name] = entry
         return out
 
@@ -121,8 +123,9 @@ class StageHistograms:
         out = cls()
         for name in STAGES:
             entry = (data or {}).get(name) or {}
-            if entry.get("histogram"):
-                out.histograms[name].add(HdrHistogram.decode(entry["histogram"]))
+            decoded = decode_histogram(entry.get("histogram"))
+            if decoded is not None:
+                out.histograms[name].add(decoded)
             out.negative[name] += int(entry.get("negative", 0))
         return out
 

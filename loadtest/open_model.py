@@ -29,7 +29,13 @@ from typing import Any, Callable, Iterable
 
 from hdrh.histogram import HdrHistogram
 
-from loadtest.decomposition import DIGITS, HIGHEST_US, LOWEST_US
+from streamload.core.histograms import (
+    HIGHEST_US,
+    LOWEST_US,
+    decode_histogram,
+    encode_histogram,
+    new_latency_histogram,
+)
 
 __all__ = ["DroppedStart", "ArrivalSchedule", "OpenStats", "OpenModelExecutor", "split_rates", "merge_open_json"]
 
@@ -62,10 +68,6 @@ class ArrivalSchedule:
         return max(0, math.ceil((t - self.anchor - self.offset_s) * self.rate_per_s - 1e-9))
 
 
-def _hist() -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
-
-
 @dataclass
 class OpenStats:
     """One class's arrivals in one process; merged across processes by addition."""
@@ -75,8 +77,8 @@ class OpenStats:
     late: int = 0
     dropped: int = 0
     failed: int = 0
-    latency: HdrHistogram = field(default_factory=_hist)  # intended start -> done, us
-    start_delay: HdrHistogram = field(default_factory=_hist)  # intended -> actual start, us
+    latency: HdrHistogram = field(default_factory=new_latency_histogram)  # intended start -> done, us
+    start_delay: HdrHistogram = field(default_factory=new_latency_histogram)  # intended -> actual start, us
 
     @property
     def started(self) -> int:
@@ -89,15 +91,16 @@ class OpenStats:
             count = hist.get_total_count()
             for q in PERCENTILES:
                 out[f"{label}_p{q}_ms"] = hist.get_value_at_percentile(q) / 1000.0 if count else None
-            out[f"{label}_histogram"] = hist.encode().decode() if count else None
+            out[f"{label}_histogram"] = encode_histogram(hist)
         return out
 
     def add_json(self, data: dict[str, Any]) -> None:
         for key in ("intended", "on_time", "late", "dropped", "failed"):
             setattr(self, key, getattr(self, key) + int(data.get(key, 0)))
         for label, hist in (("latency", self.latency), ("start_delay", self.start_delay)):
-            if data.get(f"{label}_histogram"):
-                hist.add(HdrHistogram.decode(data[f"{label}_histogram"]))
+            decoded = decode_histogram(data.get(f"{label}_histogram"))
+            if decoded is not None:
+                hist.add(decoded)
 
 
 def merge_open_json(parts: Iterable[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:

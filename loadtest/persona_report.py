@@ -20,6 +20,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from loadtest.probe import HIST_LOWEST_US, new_latency_histogram
+from streamload.core.histograms import decode_histogram
 
 __all__ = ["PersonaRecorder", "read_persona_reports", "persona_report_path", "persona_report_dir",
            "apply_persona_results", "persona_summary_lines", "PERSONA_REPORT_ENV"]
@@ -150,7 +151,7 @@ def persona_report_path(plan) -> Path | None:
 
 def _latency_summary(tally: dict[str, Any]) -> dict[str, Any]:
     encoded = tally.get("query_histogram")
-    hist = HdrHistogram.decode(encoded) if encoded else None
+    hist = decode_histogram(encoded)
     summary: dict[str, Any] = {f"p{q}_ms": (hist.get_value_at_percentile(q) / 1000.0 if hist else None)
                                for q in _PERCENTILES}
     summary["count"] = hist.get_total_count() if hist else 0

@@ -23,15 +23,9 @@ from typing import Any, Iterable
 import orjson
 from hdrh.histogram import HdrHistogram
 
-from loadtest.decomposition import (
-    DIGITS,
-    HIGHEST_US,
-    LOWEST_US,
-    RecordStages,
-    StageHistograms,
-    decompose,
-)
+from loadtest.decomposition import RecordStages, StageHistograms, decompose
 from streamload.core.audit_sql import found_per_producer_sql, run_filter
+from streamload.core.histograms import DIGITS, HIGHEST_US, LOWEST_US, encode_histogram, new_latency_histogram
 from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger
 from streamload.dataapi.ledger_table import LedgerTable
 
@@ -39,12 +33,8 @@ log = logging.getLogger("streamload.probe")
 
 __all__ = ["LedgerFollower", "ProbeState", "new_latency_histogram", "parse_redshift_timestamp"]
 
-# Microsecond resolution, up to one hour, 3 significant digits (shared with the stages).
+# The core latency range under the names callers of the probe import (new_latency_histogram too).
 HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS = LOWEST_US, HIGHEST_US, DIGITS
-
-
-def new_latency_histogram() -> HdrHistogram:
-    return HdrHistogram(HIST_LOWEST_US, HIST_HIGHEST_US, HIST_DIGITS)
 
 
 def parse_redshift_timestamp(text: str) -> float:
@@ -259,8 +249,8 @@ class ProbeState:
             "e2e_max_ms": ms(self.e2e, 100),
             "arrival_p50_ms": ms(self.arrival, 50),
             "arrival_p99_ms": ms(self.arrival, 99),
-            "e2e_histogram": self.e2e.encode().decode() if self.e2e.get_total_count() else None,
-            "arrival_histogram": self.arrival.encode().decode() if self.arrival.get_total_count() else None,
+            "e2e_histogram": encode_histogram(self.e2e),
+            "arrival_histogram": encode_histogram(self.arrival),
             "latency_samples": sorted(self.samples),
             "stages": self.stages.to_json(),
         }

@@ -26,6 +26,7 @@ from streamload.dataapi.ledger_table import LedgerTable
 from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client, poll_rule
 from loadtest.open_model import ArrivalSchedule, OpenModelExecutor, split_rates
 from loadtest.probe import HIST_LOWEST_US, LedgerFollower, ProbeState, new_latency_histogram
+from streamload.core.histograms import encode_histogram
 from streamload.core.runplan import RunPlan
 
 __all__ = ["DataApiUser", "RefreshUser", "QueryUser", "ProbeUser", "RunContext", "active_user_classes"]
@@ -234,7 +235,7 @@ def write_loadtest_report(complete: bool = False) -> None:
         "open_model": {name: ex.stats.to_json() for name, ex in ctx.open_executors.items()},
         "dataapi_poll": {
             "rule": poll_rule(min(0.002, load.poll_interval_s), load.poll_interval_s),
-            "error_bound_histogram": ctx.poll_error.encode().decode() if ctx.poll_error.get_total_count() else None,
+            "error_bound_histogram": encode_histogram(ctx.poll_error),
         },
         "metrics_scrapes": metrics.scrape_count(),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hdrh.histogram import HdrHistogram
+from streamload.core.histograms import decode_histogram, percentile_ms
 
 __all__ = ["CompareRule", "Comparison", "LATENCY_METRICS", "COUNT_METRICS", "compare_reports", "format_table",
            "latency_ms", "regressed_metrics"]
@@ -48,10 +48,7 @@ class Comparison:
 
 
 def _decoded_ms(encoded: str | None, q: float) -> float | None:
-    if not encoded:
-        return None
-    hist = HdrHistogram.decode(encoded)
-    return hist.get_value_at_percentile(q) / 1000.0 if hist.get_total_count() else None
+    return percentile_ms(decode_histogram(encoded), q)
 
 
 def latency_ms(report: dict, key: str) -> float | None:

@@ -19,9 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from hdrh.histogram import HdrHistogram
-
 from streamload.core.errors import ConfigError
+from streamload.core.histograms import decode_histogram
 
 __all__ = ["ThresholdError", "Threshold", "ThresholdResult", "parse_threshold", "evaluate", "summary_line"]
 
@@ -80,9 +79,8 @@ def parse_threshold(text: str) -> Threshold:
 
 
 def _histogram_percentile(encoded: str | None, q: float) -> float | None:
-    if not encoded:
-        return None
-    return HdrHistogram.decode(encoded).get_value_at_percentile(q) / 1e6  # microseconds -> s
+    hist = decode_histogram(encoded)
+    return hist.get_value_at_percentile(q) / 1e6 if hist is not None else None  # microseconds -> s
 
 
 def _statement_percentile(report: dict, kind: str, q: float, labels: dict[str, str]) -> float | None:
