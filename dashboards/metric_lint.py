@@ -51,9 +51,12 @@ def declared_metrics(*modules: ModuleType) -> list[MetricFacts]:
         for obj in vars(module).values():
             if not isinstance(obj, MetricWrapperBase):
                 continue
-            # prometheus_client keeps these private; describe() would lose the label names.
-            name, kind, labels = obj._name, obj._type, tuple(obj._labelnames)
-            out.append(MetricFacts(name, kind, obj._documentation, labels, _sample_names(name, kind)))
+            family = obj.describe()[0]  # public: name, type and help text
+            # Label names have no public accessor (describe() and collect() carry no samples
+            # for a labelled metric before first use), so they still come from _labelnames.
+            labels = tuple(obj._labelnames)
+            out.append(MetricFacts(family.name, family.type, family.documentation, labels,
+                                   _sample_names(family.name, family.type)))
     return out
 
 

@@ -86,8 +86,8 @@ async def serve_app(app: web.Application, host: str = LOOPBACK, port: int = 0) -
     else:
         site = _SniffingSite(runner, host, port, service)
     await site.start()
-    sock = site._server.sockets[0]  # aiohttp does not expose the bound port otherwise
-    return RunningServer(runner=runner, host=host, port=sock.getsockname()[1])
+    bound = runner.addresses[0]  # (host, port[, flow, scope]) of this runner's one site; port 0 resolved
+    return RunningServer(runner=runner, host=host, port=bound[1])
 
 
 async def serve_until_signalled(

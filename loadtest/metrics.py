@@ -117,10 +117,15 @@ RLS_VIOLATIONS = Counter(
 RUN_INFO = Info("run", "The run this process belongs to.", namespace="streamload")
 
 
+def _help(metric) -> str:
+    """A metric's help text through prometheus-client's public describe()."""
+    return metric.describe()[0].documentation
+
+
 _DOCS = {
-    "records_lost": RECORDS_LOST._documentation,
-    "records_duplicated": RECORDS_DUPLICATED._documentation,
-    "records_found": RECORDS_FOUND._documentation,
+    "records_lost": _help(RECORDS_LOST),
+    "records_duplicated": _help(RECORDS_DUPLICATED),
+    "records_found": _help(RECORDS_FOUND),
 }
 
 
@@ -172,7 +177,7 @@ def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
 def final_counts_registry(run_id: str, stream: str, found: int, lost: int, duplicated: int) -> CollectorRegistry:
     """The audit's verdict as the load-test job's series (same names and help as above)."""
     registry = CollectorRegistry()
-    Info("run", RUN_INFO._documentation, namespace="streamload", registry=registry).info(
+    Info("run", _help(RUN_INFO), namespace="streamload", registry=registry).info(
         {"run_id": run_id, "stream": stream})
     for name, value in (("records_found", found), ("records_lost", lost), ("records_duplicated", duplicated)):
         Counter(name, _DOCS[name], namespace="streamload", registry=registry).inc(max(value, 0))

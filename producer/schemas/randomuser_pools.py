@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import orjson
 from faker import Faker
-from faker.decode import unidecode
+from text_unidecode import unidecode
 
 from producer.schemas.randomuser_nats import NATIONALITIES, TIMEZONES, NationalitySpec, titles_for
 
