@@ -11,11 +11,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
-
 from loadtest import metrics
 from loadtest.decomposition import CHAIN, merge_stage_json
 from loadtest.open_model import merge_open_json
+from streamload.core.histograms import merge_encoded
 
 __all__ = ["STAGE_RULE", "read_outputs", "add_measurements", "measurement_summary_lines", "publish_final_counts"]
 
@@ -36,17 +35,14 @@ def read_outputs(out_dir: Path) -> list[dict[str, Any]]:
 
 
 def _poll_summary(outputs: list[dict[str, Any]]) -> dict[str, Any]:
-    merged: HdrHistogram | None = None
+    encoded: list[str] = []
     rule = None
     for output in outputs:
         poll = output.get("dataapi_poll") or {}
         rule = rule or poll.get("rule")
         if poll.get("error_bound_histogram"):
-            hist = HdrHistogram.decode(poll["error_bound_histogram"])
-            if merged is None:
-                merged = hist
-            else:
-                merged.add(hist)
+            encoded.append(poll["error_bound_histogram"])
+    merged = merge_encoded(encoded) if encoded else None
     out: dict[str, Any] = {"rule": rule}
     if merged is not None:
         out.update({f"error_bound_p{q:g}_ms": merged.get_value_at_percentile(q) / 1000.0 for q in (50, 99)})

@@ -20,7 +20,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from loadtest.probe import HIST_LOWEST_US, new_latency_histogram
-from streamload.core.histograms import decode_histogram
+from streamload.core.histograms import decode_histogram, merge_encoded
 
 __all__ = ["PersonaRecorder", "read_persona_reports", "persona_report_path", "persona_report_dir",
            "apply_persona_results", "persona_summary_lines", "PERSONA_REPORT_ENV"]
@@ -114,7 +114,7 @@ class PersonaRecorder:
 def read_persona_reports(paths: list[Path]) -> dict[str, Any]:
     """Merge per-process persona reports (Locust workers) into the run report's section."""
     merged: dict[str, dict[str, Any]] = {}
-    histograms: dict[str, HdrHistogram] = {}
+    histograms: dict[str, list[str]] = {}
     for path in paths:
         for name, t in json.loads(Path(path).read_text()).get("personas", {}).items():
             into = merged.setdefault(name, vars(_PersonaTally()).copy())
@@ -126,13 +126,9 @@ def read_persona_reports(paths: list[Path]) -> dict[str, Any]:
             into["auth_errors"] += [e for e in t.get("auth_errors", []) if e not in into["auth_errors"]]
             into["first_violation"] = into["first_violation"] or t.get("first_violation")
             if t.get("query_histogram"):
-                hist = HdrHistogram.decode(t["query_histogram"])
-                if name in histograms:
-                    histograms[name].add(hist)
-                else:
-                    histograms[name] = hist
-    for name, hist in histograms.items():
-        merged[name]["query_histogram"] = hist.encode().decode()
+                histograms.setdefault(name, []).append(t["query_histogram"])
+    for name, encoded in histograms.items():
+        merged[name]["query_histogram"] = merge_encoded(encoded).encode().decode()
     return {"rls_violations": sum(t["violations"] for t in merged.values()), "personas": merged}
 
 

@@ -10,9 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from hdrh.histogram import HdrHistogram
-
 from streamload.core.config import StreamloadConfig
+from streamload.core.histograms import merge_encoded
 from streamload.core.processes import free_port  # Locust's master needs a number, not 0
 from streamload.processes import Child, ChildGroup
 
@@ -111,16 +110,13 @@ def probe_complete(out_dir: Path) -> bool:
 def merge_loadtest_outputs(out_dir: Path) -> tuple[dict, dict[str, str], dict[str, dict]]:
     """(probe findings, merged encoded statement histograms, their percentiles in ms)."""
     probe: dict = {}
-    merged: dict[str, HdrHistogram] = {}
+    per_statement: dict[str, list[str]] = {}
     for output in _outputs(out_dir):
         if output.get("probe") and (not probe or output["probe"].get("found", 0) > probe.get("found", 0)):
             probe = output["probe"]
         for key, encoded in output.get("statement_histograms", {}).items():
-            hist = HdrHistogram.decode(encoded)
-            if key in merged:
-                merged[key].add(hist)
-            else:
-                merged[key] = hist
+            per_statement.setdefault(key, []).append(encoded)
+    merged = {key: merge_encoded(texts) for key, texts in per_statement.items()}
     encoded = {k: h.encode().decode() for k, h in merged.items()}
     percentiles = {
         k: {f"p{q:g}_ms": h.get_value_at_percentile(q) / 1000.0 for q in (50, 90, 95, 99, 99.9)} | {"count": h.get_total_count()}
