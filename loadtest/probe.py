@@ -141,7 +141,6 @@ class ProbeState:
     run_id: str
     run_started_at: float
     sample_size: int = 50
-    slack_s: float = 10.0
     has_refresh_time: bool = True
     watermark: float = 0.0  # newest refresh_time (or arrival) already sampled, epoch s
     found: dict[str, int] = field(default_factory=dict)  # producer -> distinct records in the view

@@ -144,8 +144,8 @@ class LoadConfig(_Section):
     refresh_interval_s: float = Field(1.0, ge=0)
     query_interval_s: float = Field(1.0, ge=0)
     probe_interval_s: float = Field(0.5, gt=0)
-    # Rows can reach the view out of arrival order (shards are read one after another);
-    # the probe re-reads this much history behind the newest arrival it has seen.
+    # Ignored since the probe is a canary sampling by refresh_time (docs/measurement.md);
+    # still accepted so that older config files load.
     probe_slack_s: float = Field(10.0, ge=0)
     # The canary probe samples at most this many newly visible records per tick, whatever the rate.
     probe_sample_per_tick: int = Field(50, ge=1, le=10_000)
