@@ -214,18 +214,28 @@ class LedgerWriter:
         """Acknowledged records; written through to the operating system before returning."""
         if not entries:
             return
-        acked, shards = SeqRanges(), {}
         state = self.state
-        for _event_id, _producer, seq, shard_id, sequence_number, produced_at, acked_at in entries:
-            acked.add(seq)
-            state.put.record_value(max(int((acked_at - produced_at) * 1e6), 1))
-            state.count_event("acked", acked_at)
+        acked = SeqRanges()
+        acked.add_all(entry[2] for entry in entries)
+        seconds: dict[int, int] = {}
+        by_shard: dict[str, list[str]] = {}
+        record_put = state.put.record_value
+        for _event_id, _producer, _seq, shard_id, sequence_number, produced_at, acked_at in entries:
+            record_put(max(int((acked_at - produced_at) * 1e6), 1))
+            second = int(acked_at)  # a batch shares one acknowledgement time: one bucket, once
+            seconds[second] = seconds.get(second, 0) + 1
             if shard_id and sequence_number:
-                known = state.shards.get(shard_id)
-                count = (known["acked"] if known else 0) + 1
-                first = min(sequence_number, known["first"], key=_seq_key) if known else sequence_number
-                last = max(sequence_number, known["last"], key=_seq_key) if known else sequence_number
-                state.shards[shard_id] = shards[shard_id] = {"acked": count, "first": first, "last": last}
+                by_shard.setdefault(shard_id, []).append(sequence_number)
+        for second, count in seconds.items():
+            state.count_event("acked", second, count)
+        shards = {}
+        for shard_id, numbers in by_shard.items():
+            known = state.shards.get(shard_id)
+            first, last = min(numbers, key=_seq_key), max(numbers, key=_seq_key)
+            if known:
+                first, last = min(first, known["first"], key=_seq_key), max(last, known["last"], key=_seq_key)
+            state.shards[shard_id] = shards[shard_id] = {
+                "acked": (known["acked"] if known else 0) + len(numbers), "first": first, "last": last}
         line = {"g": state.generated, "a": acked.to_json(),
                 "s": {k: [v["acked"], v["first"], v["last"]] for k, v in shards.items()}}
         self._log(line)
