@@ -12,8 +12,6 @@
     │   ├── InvalidClientTokenId            403  unknown access key or session token
     │   ├── MissingAuthenticationToken      403  unsigned request to a signed action
     │   ├── SignatureDoesNotMatch           403
-    │   ├── NoSuchEntity                    404  role does not exist (AWS answers AccessDenied
-    │   │                                         for AssumeRole; kept for the IAM side)
     │   └── InvalidAction                   400
     └── SsoOidcError                  (rest-json: {"error": ..., "error_description": ...})
         ├── InvalidClientException          401  clientId is not the application
@@ -21,28 +19,22 @@
         ├── UnsupportedGrantTypeException   400
         ├── AccessDeniedException           400  user not assigned to the application
         └── InvalidRequestException         400  includes a request that breaks the SSO-OIDC model
+
+All are only a code and a status, declared in the two tables below and made by
+``emulator.service_errors.declare_errors``; they import like written-out classes.
 """
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
-__all__ = [
-    "IdentityError", "StsError", "SsoOidcError", "InvalidIdentityToken", "ExpiredTokenException", "AccessDenied",
-    "InvalidParameterValue", "MissingParameter", "ValidationError", "InvalidClientTokenId", "MissingAuthenticationToken", "SignatureDoesNotMatch", "InvalidAction",
-    "InvalidClientException", "InvalidGrantException", "UnsupportedGrantTypeException", "AccessDeniedException",
-    "InvalidRequestException", "STS_XMLNS",
-]
+from emulator.service_errors import ServiceError, declare_errors
 
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 
-class IdentityError(Exception):
-    code = "InternalFailure"
-    status = 500
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class IdentityError(ServiceError):
+    pass
 
 
 class StsError(IdentityError):
@@ -54,68 +46,37 @@ class StsError(IdentityError):
                 f"<Message>{escape(self.message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
 
 
-class InvalidIdentityToken(StsError):
-    code, status = "InvalidIdentityToken", 400
-
-
-class ExpiredTokenException(StsError):
-    code, status = "ExpiredTokenException", 400
-
-
-class AccessDenied(StsError):
-    code, status = "AccessDenied", 403
-
-
-class InvalidParameterValue(StsError):
-    code, status = "InvalidParameterValue", 400
-
-
-class MissingParameter(StsError):
-    code, status = "MissingParameter", 400
-
-
-class ValidationError(StsError):
-    code, status = "ValidationError", 400
-
-
-class InvalidClientTokenId(StsError):
-    code, status = "InvalidClientTokenId", 403
-
-
-class MissingAuthenticationToken(StsError):
-    code, status = "MissingAuthenticationToken", 403
-
-
-class SignatureDoesNotMatch(StsError):
-    code, status = "SignatureDoesNotMatch", 403
-
-
-class InvalidAction(StsError):
-    code, status = "InvalidAction", 400
-
-
 class SsoOidcError(IdentityError):
-    oauth_error = "invalid_request"
+    @property
+    def oauth_error(self) -> str:
+        # SSO-OIDC's codes are the OAuth 2.0 error names (RFC 6749) in CamelCase plus
+        # "Exception": InvalidGrantException <-> invalid_grant.
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.code.removesuffix("Exception")).lower()
 
     def body(self) -> dict[str, str]:
         return {"error": self.oauth_error, "error_description": self.message}
 
 
-class InvalidClientException(SsoOidcError):
-    code, status, oauth_error = "InvalidClientException", 401, "invalid_client"
+_STS_ERRORS = {
+    "InvalidIdentityToken": 400,
+    "ExpiredTokenException": 400,
+    "AccessDenied": 403,
+    "InvalidParameterValue": 400,
+    "MissingParameter": 400,
+    "ValidationError": 400,
+    "InvalidClientTokenId": 403,
+    "MissingAuthenticationToken": 403,
+    "SignatureDoesNotMatch": 403,
+    "InvalidAction": 400,
+}
+_SSO_OIDC_ERRORS = {
+    "InvalidClientException": 401,
+    "InvalidGrantException": 400,
+    "UnsupportedGrantTypeException": 400,
+    "AccessDeniedException": 400,
+    "InvalidRequestException": 400,
+}
+globals().update(declare_errors(StsError, _STS_ERRORS, __name__))
+globals().update(declare_errors(SsoOidcError, _SSO_OIDC_ERRORS, __name__))
 
-
-class InvalidGrantException(SsoOidcError):
-    code, status, oauth_error = "InvalidGrantException", 400, "invalid_grant"
-
-
-class UnsupportedGrantTypeException(SsoOidcError):
-    code, status, oauth_error = "UnsupportedGrantTypeException", 400, "unsupported_grant_type"
-
-
-class AccessDeniedException(SsoOidcError):
-    code, status, oauth_error = "AccessDeniedException", 400, "access_denied"
-
-
-class InvalidRequestException(SsoOidcError):
-    code, status, oauth_error = "InvalidRequestException", 400, "invalid_request"
+__all__ = ["IdentityError", "StsError", "SsoOidcError", *_STS_ERRORS, *_SSO_OIDC_ERRORS, "STS_XMLNS"]

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from emulator import service_model as model
 from emulator.query_protocol import query_input
+from emulator.service_errors import json_object_body
 
 from .exceptions import (STS_XMLNS, AccessDeniedException, InvalidAction, InvalidClientTokenId,
                          InvalidParameterValue, InvalidRequestException, MissingAuthenticationToken,
@@ -146,13 +147,7 @@ class IdentityResponses:
                 caller = self._authenticate(request, body)
             except StsError as exc:
                 raise AccessDeniedException(exc.message) from None
-            try:
-                payload = orjson.loads(body) if body else {}
-            except orjson.JSONDecodeError:
-                raise InvalidRequestException("The request body is not valid JSON.") from None
-            if not isinstance(payload, dict):
-                raise InvalidRequestException("The request body must be a JSON object.")
-            given = _create_token_with_iam_input(payload)
+            given = _create_token_with_iam_input(json_object_body(body, InvalidRequestException))
             result = self.backend.create_token_with_iam(caller, given["clientId"], given["grantType"],
                                                         given.get("assertion"), given.get("scope"))
             return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())

@@ -1,7 +1,9 @@
 """Kinesis errors, one class per AWS error code.
 
 Each class knows the ``__type`` code botocore matches on and the HTTP status the real
-service answers with, so the protocol layer never decides either. The tree::
+service answers with, so the protocol layer never decides either. Those that are only a
+code and a status are made from the table ``_CODE_ONLY_ERRORS`` (``emulator.service_errors``);
+they import like the written-out ones. The tree::
 
     KinesisError                               (base; never raised itself)
     ├── ResourceNotFoundException         400
@@ -23,38 +25,14 @@ service answers with, so the protocol layer never decides either. The tree::
 """
 from __future__ import annotations
 
+from emulator.service_errors import ServiceError, declare_errors
 from emulator.service_model import violations_message
 
-__all__ = [
-    "KinesisError",
-    "ResourceNotFoundException",
-    "ResourceInUseException",
-    "InvalidArgumentException",
-    "ValidationException",
-    "SerializationException",
-    "UnknownOperationException",
-    "MissingAuthenticationTokenException",
-    "AccessDeniedException",
-    "ExpiredIteratorException",
-    "ExpiredNextTokenException",
-    "ProvisionedThroughputExceededException",
-    "LimitExceededException",
-    "InternalFailureException",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "IncompleteSignatureException",
-]
 
-
-class KinesisError(Exception):
+class KinesisError(ServiceError):
     """An error the service reports to the caller as ``{"__type": code, "message": ...}``."""
 
-    code: str = "InternalFailure"
-    status: int = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    status = 400
 
     def to_body(self) -> dict[str, str]:
         return {"__type": self.code, "message": self.message}
@@ -72,52 +50,12 @@ class ResourceNotFoundException(KinesisError):
         return cls(f"Shard {shard_id} in stream {stream_name} under account {account_id} does not exist")
 
 
-class ResourceInUseException(KinesisError):
-    code = "ResourceInUseException"
-
-
-class InvalidArgumentException(KinesisError):
-    code = "InvalidArgumentException"
-
-
 class ValidationException(KinesisError):
     code = "ValidationException"
 
     @classmethod
     def from_violations(cls, violations: list[str]) -> "ValidationException":
         return cls(violations_message(violations))
-
-
-class SerializationException(KinesisError):
-    code = "SerializationException"
-
-
-class UnknownOperationException(KinesisError):
-    code = "UnknownOperationException"
-
-
-class MissingAuthenticationTokenException(KinesisError):
-    code = "MissingAuthenticationTokenException"
-
-
-class AccessDeniedException(KinesisError):
-    code = "AccessDeniedException"
-
-
-class ExpiredIteratorException(KinesisError):
-    code = "ExpiredIteratorException"
-
-
-class ExpiredNextTokenException(KinesisError):
-    code = "ExpiredNextTokenException"
-
-
-class ProvisionedThroughputExceededException(KinesisError):
-    code = "ProvisionedThroughputExceededException"
-
-
-class LimitExceededException(KinesisError):
-    code = "LimitExceededException"
 
 
 class InternalFailureException(KinesisError):
@@ -134,9 +72,22 @@ class UnrecognizedClientException(KinesisError):
         super().__init__(message)
 
 
-class InvalidSignatureException(KinesisError):
-    code = "InvalidSignatureException"
+# The errors that are only a code (also the class name) and an HTTP status.
+_CODE_ONLY_ERRORS = {
+    "ResourceInUseException": 400,
+    "InvalidArgumentException": 400,
+    "SerializationException": 400,
+    "UnknownOperationException": 400,
+    "MissingAuthenticationTokenException": 400,
+    "AccessDeniedException": 400,
+    "ExpiredIteratorException": 400,
+    "ExpiredNextTokenException": 400,
+    "ProvisionedThroughputExceededException": 400,
+    "LimitExceededException": 400,
+    "InvalidSignatureException": 400,
+    "IncompleteSignatureException": 400,
+}
+globals().update(declare_errors(KinesisError, _CODE_ONLY_ERRORS, __name__))
 
-
-class IncompleteSignatureException(KinesisError):
-    code = "IncompleteSignatureException"
+__all__ = ["KinesisError", "ResourceNotFoundException", "ValidationException", "InternalFailureException",
+           "UnrecognizedClientException", *_CODE_ONLY_ERRORS]

@@ -5,8 +5,9 @@
     ├── ResourceNotFoundException           400  unknown statement Id; no result set to fetch
     ├── ActiveStatementsExceededException   400  too many SUBMITTED/PICKED/STARTED statements
     ├── ActiveSessionsExceededException     400  too many open sessions (SessionKeepAliveSeconds)
-    ├── BatchExecuteStatementException      500  the batch could not be submitted
-    ├── ExecuteStatementException           500  the statement could not be submitted
+    ├── StatementSubmitError                     (base of the two below; carries StatementId)
+    │   ├── BatchExecuteStatementException  500  the batch could not be submitted
+    │   └── ExecuteStatementException       500  the statement could not be submitted
     ├── DatabaseConnectionException         500  PostgreSQL unreachable
     ├── InternalServerException             500  anything unexpected
     ├── UnknownOperationException           400  X-Amz-Target names no operation
@@ -17,45 +18,24 @@
     └── InvalidSignatureException           400  signature wrong or expired
 
 Each knows its ``__type`` code and HTTP status; ``body()`` is the JSON 1.1 error document.
+Those that are only a code and a status are made from the table ``_CODE_ONLY_ERRORS``
+(``emulator.service_errors``); they import like the written-out ones.
 """
 from __future__ import annotations
 
-__all__ = [
-    "RedshiftDataError",
-    "ValidationException",
-    "ResourceNotFoundException",
-    "ActiveStatementsExceededException",
-    "ExecuteStatementException",
-    "ActiveSessionsExceededException",
-    "BatchExecuteStatementException",
-    "DatabaseConnectionException",
-    "InternalServerException",
-    "UnknownOperationException",
-    "SerializationException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignatureException",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-]
+from emulator.service_errors import ServiceError, declare_errors
 
 
-class RedshiftDataError(Exception):
+class RedshiftDataError(ServiceError):
     code = "InternalServerException"
-    status = 500
 
     def __init__(self, message: str, **members: str) -> None:
         super().__init__(message)
-        self.message = message
         self.members = members  # extra modelled members, e.g. ResourceId
 
     def body(self) -> dict:
         # botocore reads "message" or "Message"; the service model names it "Message".
         return {"__type": self.code, "message": self.message, "Message": self.message, **self.members}
-
-
-class ValidationException(RedshiftDataError):
-    code = "ValidationException"
-    status = 400
 
 
 class ResourceNotFoundException(RedshiftDataError):
@@ -66,67 +46,30 @@ class ResourceNotFoundException(RedshiftDataError):
         super().__init__(message, ResourceId=resource_id)
 
 
-class ActiveStatementsExceededException(RedshiftDataError):
-    code = "ActiveStatementsExceededException"
-    status = 400
-
-
-class ActiveSessionsExceededException(RedshiftDataError):
-    code = "ActiveSessionsExceededException"
-    status = 400
-
-
-class BatchExecuteStatementException(RedshiftDataError):
-    code = "BatchExecuteStatementException"
-    status = 500
+class StatementSubmitError(RedshiftDataError):
+    """A statement or batch that could not be submitted; the answer names its Id."""
 
     def __init__(self, message: str, statement_id: str) -> None:
         super().__init__(message, StatementId=statement_id)
 
 
-class ExecuteStatementException(RedshiftDataError):
-    code = "ExecuteStatementException"
-    status = 500
+# The errors that are only a code (also the class name) and an HTTP status.
+_CODE_ONLY_ERRORS = {
+    "ValidationException": 400,
+    "ActiveStatementsExceededException": 400,
+    "ActiveSessionsExceededException": 400,
+    "DatabaseConnectionException": 500,
+    "InternalServerException": 500,
+    "UnknownOperationException": 400,
+    "SerializationException": 400,
+    "MissingAuthenticationTokenException": 400,
+    "IncompleteSignatureException": 400,
+    "UnrecognizedClientException": 400,
+    "InvalidSignatureException": 400,
+}
+_SUBMIT_ERRORS = {"ExecuteStatementException": 500, "BatchExecuteStatementException": 500}
+globals().update(declare_errors(RedshiftDataError, _CODE_ONLY_ERRORS, __name__))
+globals().update(declare_errors(StatementSubmitError, _SUBMIT_ERRORS, __name__))
 
-    def __init__(self, message: str, statement_id: str) -> None:
-        super().__init__(message, StatementId=statement_id)
-
-
-class DatabaseConnectionException(RedshiftDataError):
-    code = "DatabaseConnectionException"
-    status = 500
-
-
-class InternalServerException(RedshiftDataError):
-    code = "InternalServerException"
-    status = 500
-
-
-class UnknownOperationException(RedshiftDataError):
-    code = "UnknownOperationException"
-    status = 400
-
-
-class SerializationException(RedshiftDataError):
-    code = "SerializationException"
-    status = 400
-
-
-class MissingAuthenticationTokenException(RedshiftDataError):
-    code = "MissingAuthenticationTokenException"
-    status = 400
-
-
-class IncompleteSignatureException(RedshiftDataError):
-    code = "IncompleteSignatureException"
-    status = 400
-
-
-class UnrecognizedClientException(RedshiftDataError):
-    code = "UnrecognizedClientException"
-    status = 400
-
-
-class InvalidSignatureException(RedshiftDataError):
-    code = "InvalidSignatureException"
-    status = 400
+__all__ = ["RedshiftDataError", "ResourceNotFoundException", "StatementSubmitError", *_CODE_ONLY_ERRORS,
+           *_SUBMIT_ERRORS]

@@ -13,6 +13,8 @@ import uuid
 import orjson
 from aiohttp import web
 
+from emulator.service_errors import json_object_body
+
 from .exceptions import (InternalServerException, RedshiftDataError, SerializationException,
                          UnknownOperationException, ValidationException)
 from .auth import RequestAuthenticator
@@ -85,13 +87,7 @@ class RedshiftDataResponses:
             operation = self.operations.get(name)
             if operation is None:
                 raise UnknownOperationException(f"Unknown operation: {target or '(no X-Amz-Target header)'}")
-            try:
-                body = orjson.loads(raw) if raw else {}
-            except orjson.JSONDecodeError:
-                raise SerializationException("The request body is not valid JSON.") from None
-            if not isinstance(body, dict):
-                raise SerializationException("The request body must be a JSON object.")
-            params = parse_request(name, body)
+            params = parse_request(name, json_object_body(raw, SerializationException))
             params["__caller_access_key"] = caller
             return self._json(200, await operation(params))
         except RedshiftDataError as exc:
