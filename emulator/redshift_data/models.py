@@ -17,7 +17,7 @@ from collections.abc import Callable
 import psycopg
 
 from .callers import DatabaseUser, resolve_database_user
-from .exceptions import ActiveStatementsExceededException, ResourceNotFoundException, ValidationException
+from .exceptions import ActiveStatementsExceededException, ValidationException
 from .execution import StatementExecutor
 from .pools import ConnectionPools, reset_session
 from .rbac import RbacCatalog
@@ -26,7 +26,7 @@ from .super_errors import unsupported_super_error
 from .role_chain import CURRENT_WAREHOUSE, RoleChainChecker
 from .sessions import Session, SessionStore
 from .settings import RedshiftDataSettings
-from .statements import ACTIVE_STATES, TERMINAL_STATES, Statement, StatementStore
+from .statements import ACTIVE_STATES, TERMINAL_STATES, Statement, StatementStore, require_result
 from .streaming import StreamingIngestion
 from .translate import SqlTranslationError
 from .validation import decode_token, encode_token, validate_execute, validate_sqls
@@ -39,7 +39,6 @@ _log = logging.getLogger(__name__)
 # use 1 MiB (well under the 64 KB-per-row and 500 MB-per-result documented limits' product).
 RESULT_PAGE_MAX_BYTES = 1024 * 1024
 LIST_STATEMENTS_MAX = 100
-NO_RESULT_MESSAGE = "Query does not have result. Please check query status with DescribeStatement."
 
 
 class RedshiftDataBackend:
@@ -134,22 +133,9 @@ class RedshiftDataBackend:
         statement.task = asyncio.get_running_loop().create_task(self._run(statement))
         return statement
 
-    def get_statement(self, statement_id: str | None) -> Statement:
-        if not statement_id:
-            raise ValidationException("Id is required")
-        parent_id, _, index = statement_id.partition(":")
-        statement = self.statements.get(parent_id)
-        if statement is not None and index:
-            subs = statement.sub_statements
-            statement = subs[int(index) - 1] if index.isdigit() and 0 < int(index) <= len(subs) else None
-        if statement is None:
-            raise ResourceNotFoundException(f"Query {statement_id} does not exist.", statement_id)
-        return statement
-
-    def get_statement_result(self, statement_id: str | None, next_token: str | None, csv: bool = False):
-        statement = self.get_statement(statement_id)
-        if statement.status != "FINISHED" or statement.result is None:
-            raise ValidationException(NO_RESULT_MESSAGE)
+    def get_statement_result(self, statement_id: str, next_token: str | None, csv: bool = False):
+        statement = self.statements.find(statement_id)
+        require_result(statement)
         if statement.result.csv != csv:
             wanted = "GetStatementResultV2" if statement.result.csv else "GetStatementResult"
             raise ValidationException(f"The result format of query {statement_id} is "
@@ -160,8 +146,8 @@ class RedshiftDataBackend:
         token = encode_token(next_offset) if next_offset is not None else None
         return statement, records, token
 
-    async def cancel_statement(self, statement_id: str | None) -> bool:
-        statement = self.get_statement(statement_id)
+    async def cancel_statement(self, statement_id: str) -> bool:
+        statement = self.statements.find(statement_id)
         if statement.status not in ACTIVE_STATES:
             raise ValidationException(f"Could not cancel a query that is already in {statement.status} state.")
         statement.cancel_requested = True

@@ -20,7 +20,6 @@ from .exceptions import (InternalServerException, RedshiftDataError, Serializati
 from .auth import RequestAuthenticator
 from .metadata import MetadataOperations
 from .models import RedshiftDataBackend, Statement
-from .statements import require_result
 from .validation import parse_request
 
 __all__ = ["RedshiftDataResponses", "TARGET_PREFIX"]
@@ -133,7 +132,6 @@ class RedshiftDataResponses:
         return _describe(self.backend.statements.find(body["Id"]))
 
     async def get_statement_result(self, body: dict, csv: bool = False) -> dict:
-        require_result(self.backend.statements.find(body["Id"]))
         statement, records, token = self.backend.get_statement_result(body["Id"], body.get("NextToken"), csv=csv)
         out = {"Records": [{"CSVRecords": "".join(records)}] if csv else records,
                "ColumnMetadata": statement.result.columns, "TotalNumRows": statement.result.num_rows}
@@ -147,7 +145,6 @@ class RedshiftDataResponses:
         return await self.get_statement_result(body, csv=True)
 
     async def cancel_statement(self, body: dict) -> dict:
-        self.backend.statements.find(body["Id"])  # AWS's answer for an unknown Id
         return {"Status": await self.backend.cancel_statement(body["Id"])}
 
     async def list_statements(self, body: dict) -> dict:

@@ -5,7 +5,8 @@ import asyncio
 
 import pytest
 
-from emulator.redshift_data.exceptions import ActiveStatementsExceededException, ValidationException
+from emulator.redshift_data.exceptions import (ActiveStatementsExceededException, ResourceNotFoundException,
+                                               ValidationException)
 from emulator.redshift_data.models import RedshiftDataBackend
 from emulator.redshift_data.settings import RedshiftDataSettings
 
@@ -36,7 +37,7 @@ def test_statement_is_submitted_then_finished_when_sql_succeeds(postgres):
     async def scenario(backend):
         statement = execute(backend, "SELECT 1")
         assert statement.status == "SUBMITTED"
-        with pytest.raises(ValidationException, match="Query does not have result"):
+        with pytest.raises(ResourceNotFoundException, match="Query does not have result"):
             backend.get_statement_result(statement.id, None)
         await settle(statement)
         return statement
