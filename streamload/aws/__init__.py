@@ -7,7 +7,7 @@ from streamload.aws.accounts import AwsContext, connect
 from streamload.aws.config import RUN_ID_TAG, AwsProvisionConfig
 from streamload.aws.cost import CostEstimate, CostInputs, cost_inputs, estimate_cost
 from streamload.aws.errors import AwsConfigError, AwsSetupError, AwsUnreachable
-from streamload.aws.plan import Plan, build_plan
+from streamload.aws.provisioning_plan import ProvisioningPlan, build_provisioning_plan
 from streamload.aws.preflight import PreflightReport, StepResult, run_preflight
 from streamload.aws.provision import provision
 from streamload.aws.teardown import find_provisioned, teardown
@@ -15,6 +15,7 @@ from streamload.aws.waits import Backoff
 
 __all__ = [
     "AwsContext", "connect", "AwsProvisionConfig", "RUN_ID_TAG", "CostEstimate", "CostInputs", "cost_inputs",
-    "estimate_cost", "AwsConfigError", "AwsSetupError", "AwsUnreachable", "Plan", "build_plan",
+    "estimate_cost", "AwsConfigError", "AwsSetupError", "AwsUnreachable",
+    "ProvisioningPlan", "build_provisioning_plan",
     "PreflightReport", "StepResult", "run_preflight", "provision", "find_provisioned", "teardown", "Backoff",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from streamload.dataapi.client import DataApiClient
 from streamload.aws.accounts import AwsContext
 from streamload.aws.errors import AwsSetupError, translate_boto_error
-from streamload.aws.plan import Plan, build_plan
+from streamload.aws.provisioning_plan import ProvisioningPlan, build_provisioning_plan
 from streamload.aws.sql import make_data_api
 from streamload.aws.waits import Backoff
 
@@ -30,12 +30,12 @@ def provision(
     backoff: Backoff | None = None,
     dry_run: bool = False,
     out: Callable[[str], None] = print,
-) -> Plan:
+) -> ProvisioningPlan:
     """Raises ``AwsSetupError`` (with its exit code) naming the step that failed."""
     data_api = data_api or default_data_api(ctx)
     backoff = backoff or default_backoff(ctx)
     try:
-        plan = build_plan(ctx, data_api, backoff)
+        plan = build_provisioning_plan(ctx, data_api, backoff)
     except AwsSetupError:
         raise
     except Exception as exc:

@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 
 from streamload.aws.changes import Change
 from streamload.aws.errors import AwsConfigError
-from streamload.aws.plan import observe_attachment
+from streamload.aws.provisioning_plan import observe_attachment
 from streamload.aws.waits import Backoff
 from streamload.aws.warehouse import ProvisionedCluster, ServerlessNamespace
 

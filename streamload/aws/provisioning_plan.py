@@ -16,11 +16,14 @@ from streamload.aws.stream import observe_stream
 from streamload.aws.waits import Backoff
 from streamload.aws.warehouse import IN_SYNC, Warehouse, attach_is_transient, warehouse_for
 
-__all__ = ["Plan", "build_plan", "observe_attachment"]
+__all__ = ["ProvisioningPlan", "build_provisioning_plan", "observe_attachment"]
 
 
 @dataclass
-class Plan:
+class ProvisioningPlan:
+    """What ``streamload aws provision`` would create or update, one ``Change`` a resource.
+    (Not the run plan, ``streamload.core.runplan.RunPlan``, that a run hands its children.)"""
+
     changes: list[Change]
     header: str
 
@@ -60,7 +63,7 @@ def observe_attachment(
     return Change("redshift", "role attachment", f"{role_name} -> {warehouse.label}", "create", apply=attach)
 
 
-def build_plan(ctx: AwsContext, data_api: DataApiClient, backoff: Backoff) -> Plan:
+def build_provisioning_plan(ctx: AwsContext, data_api: DataApiClient, backoff: Backoff) -> ProvisioningPlan:
     names, settings, run_id = ctx.names, ctx.settings, ctx.settings.run_id
     iam_stream, iam_redshift = ctx.client("stream", "iam"), ctx.client("redshift", "iam")
     same = ctx.accounts.same_account
@@ -100,4 +103,4 @@ def build_plan(ctx: AwsContext, data_api: DataApiClient, backoff: Backoff) -> Pl
     mode = "same-account" if same else "cross-account"
     header = (f"streamload aws provision ({mode}; stream account {ctx.accounts.stream_account}, "
               f"Redshift account {ctx.accounts.redshift_account}, region {ctx.region}, run id {run_id})")
-    return Plan(changes, header)
+    return ProvisioningPlan(changes, header)
