@@ -13,18 +13,20 @@ local stack, so that no run sees (or has to scan) its predecessors' records.
 """
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Literal
+
+from pydantic import ValidationError
 
 from streamload.compare import COUNT_METRICS, LATENCY_METRICS, latency_ms
 from streamload.core.config import ConfigError, StreamloadConfig
+from streamload.report import Number, ReportFile, RunReport, read_report_json, report_from_json
 
-__all__ = ["BASELINE_KIND", "isolated", "local_stack_for", "summarise_runs", "format_baseline", "read_baseline",
-           "run_baseline", "targets_local_stack"]
+__all__ = ["BASELINE_KIND", "BaselineFile", "isolated", "local_stack_for", "summarise_runs", "format_baseline",
+           "read_baseline", "run_baseline", "targets_local_stack"]
 
 BASELINE_KIND = "streamload-baseline"
 Announce = Callable[[str], None]
@@ -32,6 +34,26 @@ Announce = Callable[[str], None]
 
 def _say(text: str) -> None:
     print(text, flush=True)
+
+
+class BaselineFile(ReportFile):
+    """``baseline.json`` (``summarise_runs``): the medians at the top level, where ``compare``
+    reads a report's values, and each metric's run-to-run spread in ``noise``."""
+    kind: Literal["streamload-baseline"]
+    version: int | None = None
+    created_at: Number | None = None
+    repeat: int | None = None
+    spread_rule: str | None = None
+    noise: dict[str, Number] = {}
+    runs: list[dict[str, Any]] = []  # per run: run_id and each compared metric
+    config: dict[str, Any] = {}  # the first run's config, secrets masked
+    e2e_p50_ms: Number | None = None
+    e2e_p90_ms: Number | None = None
+    e2e_p99_ms: Number | None = None
+    refresh_p99_ms: Number | None = None
+    query_p99_ms: Number | None = None
+    lost: Number | None = None
+    duplicates: Number | None = None
 
 
 def targets_local_stack(cfg: StreamloadConfig) -> bool:
@@ -116,17 +138,23 @@ def format_baseline(baseline: dict) -> str:
     return "\n".join(lines)
 
 
-def read_baseline(path: Path, what: str = "baseline") -> dict:
-    """A baseline file or a single run's report.json; ConfigError (one line) otherwise."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{what} {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(data, dict) or not any(latency_ms(data, m) is not None for m in LATENCY_METRICS):
+def read_baseline(path: Path, what: str = "baseline") -> RunReport | BaselineFile:
+    """A baseline file or a single run's report.json, typed; ConfigError (one line) otherwise:
+    missing, not JSON, not a streamload report or baseline, or no latency to compare with."""
+    data = read_report_json(path, what)
+    if data.get("kind") == BASELINE_KIND:
+        try:
+            read: RunReport | BaselineFile = BaselineFile.model_validate(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(map(str, problem["loc"]))
+            raise ConfigError(f"{what} {path} is not a streamload baseline file: {where}: {problem['msg']}") from None
+    else:
+        read = report_from_json(data, path, what)
+    values = read.to_json()
+    if not any(latency_ms(values, m) is not None for m in LATENCY_METRICS):
         raise ConfigError(f"{what} {path} holds no latency to compare with (not a report.json or baseline file)")
-    return data
+    return read
 
 
 def run_baseline(cfg: StreamloadConfig, out_dir: Path, repeat: int, local: bool,

@@ -27,6 +27,7 @@ from typing import Callable
 
 from streamload.audit import read_ledgers
 from streamload.core.config import StreamloadConfig
+from streamload.report import RunReport
 
 __all__ = ["CapacityPlan", "RateSearch", "StepResult", "CapacityResult", "step_result", "run_capacity",
            "format_table", "recommend_shards", "write_capacity_report"]
@@ -137,28 +138,30 @@ def recommend_shards(rate: float, plan: CapacityPlan) -> int:
     return max(1, math.ceil(rate * plan.headroom / per_shard))
 
 
-def step_result(step: int, rate: float, report: dict, exit_code: int, out_dir: Path, plan: CapacityPlan) -> StepResult:
-    """Judge one step from its report and its producers' summaries."""
+def step_result(step: int, rate: float, report: RunReport | dict, exit_code: int, out_dir: Path,
+                plan: CapacityPlan) -> StepResult:
+    """Judge one step from its report (as the run built it, or read back) and its producers' summaries."""
+    report = report if isinstance(report, RunReport) else RunReport.model_validate(report)
     # "ledger-*.json" also matches each ledger's "<ledger>.summary.json": keep the ledgers only.
     ledgers = sorted(p for p in out_dir.glob("ledger-*.json") if not p.name.endswith(".summary.json"))
     summaries = read_ledgers(ledgers).summaries
     achieved = sum(float(s.get("achieved_rate", 0) or 0) for s in summaries) if summaries else None
-    why = [f"threshold {t['threshold']} (value {t['value']})" for t in report.get("thresholds", []) if not t["ok"]]
-    why += report.get("problems", [])
+    why = [f"threshold {t.threshold} (value {t.value})" for t in report.thresholds if not t.ok]
+    why += report.problems
     if exit_code != 0 and not why:
         why.append(f"run exited {exit_code}")
     if achieved is None or achieved < plan.min_achieved * rate:
         shown = "unknown" if achieved is None else f"{achieved:.1f}/s"
         why.append(f"achieved {shown} < {plan.min_achieved:.0%} of {rate:g}/s")
     return StepResult(
-        step=step, rate=rate, achieved=achieved, e2e_p50_ms=report.get("e2e_p50_ms"), e2e_p99_ms=report.get("e2e_p99_ms"),
-        lost=int(report.get("lost", 0) or 0), throttled=sum(int(s.get("throttled", 0) or 0) for s in summaries),
+        step=step, rate=rate, achieved=achieved, e2e_p50_ms=report.e2e_p50_ms, e2e_p99_ms=report.e2e_p99_ms,
+        lost=int(report.lost or 0), throttled=sum(int(s.get("throttled", 0) or 0) for s in summaries),
         late=sum(int(s.get("late", 0) or 0) for s in summaries), held=not why, why=why,
         report=str(out_dir / "report.json"),
     )
 
 
-RunStep = Callable[[StreamloadConfig, Path], tuple[dict, int]]
+RunStep = Callable[[StreamloadConfig, Path], tuple["RunReport | dict", int]]
 
 
 def run_capacity(cfg: StreamloadConfig, out_dir: Path, plan: CapacityPlan, run_step: RunStep,

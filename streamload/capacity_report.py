@@ -7,14 +7,15 @@ a step report that cannot be read leaves its cells "-", it never stops the page.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from streamload.capacity import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
 from streamload import charts as chart_modules
 from streamload.charts.units import fmt_count, fmt_ms, fmt_rate
-from streamload.report_data import STAGES, CapacityStep, percentiles_of, population_stages
+from streamload.core.errors import ConfigError
+from streamload.report import RunReport, read_report
+from streamload.report_data import STAGES, CapacityStep, percentiles_of, stages_of_population
 from streamload.report_header import target_description
 from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
@@ -22,25 +23,27 @@ __all__ = ["write_capacity_html", "render_capacity_page", "read_step_reports", "
 
 
 
-def read_step_reports(data: dict, capacity_dir: Path) -> dict[int, dict]:
-    """step number -> that step's report.json, where it can be read."""
+def read_step_reports(data: dict, capacity_dir: Path) -> dict[int, RunReport]:
+    """step number -> that step's report.json (read by ``read_report``), where it can be read."""
     out = {}
     for s in data.get("steps") or []:
+        if "step" not in s:
+            continue
         candidates = [Path(s["report"])] if s.get("report") else []
-        candidates.append(capacity_dir / f"step-{int(s.get('step', 0)):02d}" / "report.json")
+        candidates.append(capacity_dir / f"step-{int(s['step']):02d}" / "report.json")
         for path in candidates:
             try:
-                out[int(s["step"])] = json.loads(path.read_text())
+                out[int(s["step"])] = read_report(path, f"step {s['step']} report")
                 break
-            except (OSError, ValueError, KeyError):
+            except ConfigError:  # missing, damaged or not a run report: that step's cells stay "-"
                 continue
     return out
 
 
-def _stage_p99(report: dict) -> dict[str, float | None]:
+def _stage_p99(report: RunReport) -> dict[str, float | None]:
     """p99 of each stage: over every record (``e2e_population``) where the run counted it,
     else from the probe's records (``e2e_stages``; visibility only exists there)."""
-    sources = (population_stages(report), report.get("e2e_stages") or {})
+    sources = (stages_of_population(report.e2e_population), report.e2e_stages)
     out: dict[str, float | None] = {}
     for name in STAGES:
         found = (percentiles_of(source.get(name), name, (99.0,)) for source in sources if source.get(name))
@@ -48,14 +51,13 @@ def _stage_p99(report: dict) -> dict[str, float | None]:
     return out
 
 
-def capacity_steps(data: dict, reports: dict[int, dict]) -> list[CapacityStep]:
+def capacity_steps(data: dict, reports: dict[int, RunReport]) -> list[CapacityStep]:
     """The steps in rate order, with what their own reports add."""
     steps = []
     for s in data.get("steps") or []:
-        report = reports.get(int(s.get("step", 0)), {})
-        probe = report.get("probe") or {}
-        e2e = (percentiles_of(probe.get("e2e_histogram"), "e2e", (90.0,))
-               or percentiles_of((report.get("e2e_stages") or {}).get("total"), "e2e", (90.0,)))
+        report = reports.get(int(s.get("step", 0))) or RunReport()
+        e2e = (percentiles_of(report.probe.get("e2e_histogram"), "e2e", (90.0,))
+               or percentiles_of(report.e2e_stages.get("total"), "e2e", (90.0,)))
         steps.append(CapacityStep(
             step=int(s.get("step", 0)), rate=float(s["rate"]), achieved=s.get("achieved"), held=bool(s.get("held")),
             p50=s.get("e2e_p50_ms"), p90=e2e.get(90.0) if e2e else None, p99=s.get("e2e_p99_ms"),
@@ -64,8 +66,8 @@ def capacity_steps(data: dict, reports: dict[int, dict]) -> list[CapacityStep]:
     return sorted(steps, key=lambda st: st.rate)
 
 
-def _tested_shards(reports: dict[int, dict]) -> int | None:
-    shards = {((r.get("config") or {}).get("stream") or {}).get("shards") for r in reports.values()}
+def _tested_shards(reports: dict[int, RunReport]) -> int | None:
+    shards = {(r.config.get("stream") or {}).get("shards") for r in reports.values()}
     shards.discard(None)
     return shards.pop() if len(shards) == 1 else None
 
@@ -123,10 +125,10 @@ def render_capacity_page(data: dict, capacity_dir: Path) -> str:
     operating = held / headroom if held else None
     headline = (f"highest rate that held: {fmt_rate(held)}; knee {data.get('knee', '?')}; "
                 + (f"recommended {data.get('recommended_shards')} shard(s)" if held else "no recommendation"))
-    first = reports[min(reports)] if reports else {}
+    first = reports[min(reports)] if reports else None
     thresholds = ", ".join(data.get("thresholds") or []) or "none"
     tested = [
-        ("Target", target_description(first.get("config") or {}) if first else "not recorded (no step report)"),
+        ("Target", target_description(first.config) if first else "not recorded (no step report)"),
         ("Search", f"{fmt_rate(plan.get('start_rate'))} up to {fmt_rate(plan.get('max_rate'))}, "
                    f"{plan.get('step_duration_s', '?')} s per step, {len(steps)} step(s) run; "
                    f"stopped: {data.get('stopped_because', '?')}"),

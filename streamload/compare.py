@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from streamload.core.histograms import decode_histogram, percentile_ms
+from streamload.report import ReportFile, as_report_json
+
+# What compare reads: a report or baseline file as read (``read_baseline``), or the report a
+# run is building (a dict).
+Compared = ReportFile | Mapping[str, Any]
 
 __all__ = ["CompareRule", "Comparison", "LATENCY_METRICS", "COUNT_METRICS", "compare_reports", "format_table",
            "latency_ms", "regressed_metrics"]
@@ -51,7 +57,7 @@ def _decoded_ms(encoded: str | None, q: float) -> float | None:
     return percentile_ms(decode_histogram(encoded), q)
 
 
-def latency_ms(report: dict, key: str) -> float | None:
+def latency_ms(report: Compared, key: str) -> float | None:
     """``<base>_p<q>_ms`` of a report or baseline file.
 
     A value stored under the key wins (baseline medians, the RESULT fields); otherwise it
@@ -59,6 +65,7 @@ def latency_ms(report: dict, key: str) -> float | None:
     for ``e2e``, the merged statement histogram for ``refresh``/``query``/``probe``; Locust's
     own 2-digit percentiles are the last resort.
     """
+    report = as_report_json(report)
     if report.get(key) is not None:
         return float(report[key])
     match = _KEY.match(key)
@@ -77,12 +84,13 @@ def latency_ms(report: dict, key: str) -> float | None:
 
 
 def _count(report: dict, metric: str) -> float:
-    value = report.get(metric, report.get("audit", {}).get(metric, 0))
+    value = report.get(metric, (report.get("audit") or {}).get(metric, 0))
     return float(value or 0)
 
 
-def compare_reports(baseline: dict, current: dict, rule: CompareRule = CompareRule()) -> list[Comparison]:
-    noise = baseline.get("noise", {})
+def compare_reports(baseline: Compared, current: Compared, rule: CompareRule = CompareRule()) -> list[Comparison]:
+    baseline, current = as_report_json(baseline), as_report_json(current)
+    noise = baseline.get("noise") or {}
     out: list[Comparison] = []
     for metric in LATENCY_METRICS:
         b, c = latency_ms(baseline, metric), latency_ms(current, metric)

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 
 from streamload import charts
 from streamload.charts.units import fmt_count, fmt_ms
-from streamload.compare import COUNT_METRICS, CompareRule
+from streamload.compare import COUNT_METRICS, CompareRule, Compared
+from streamload.report import as_report_json
 from streamload.report_page import Raw, banner, esc, facts, page, section, table
 
 __all__ = ["noise_bands", "comparison_body", "render_compare_page", "write_compare_html", "write_compare_beside"]
@@ -22,9 +23,10 @@ def _as_dict(row: Any) -> dict:
     return asdict(row) if is_dataclass(row) else dict(row)
 
 
-def noise_bands(baseline: dict, rule: CompareRule) -> dict[str, tuple[float, float]]:
+def noise_bands(baseline: Compared, rule: CompareRule) -> dict[str, tuple[float, float]]:
     """metric -> (baseline - k × spread, baseline + k × spread), for metrics whose spread a
     baseline file measured (a single report.json has none)."""
+    baseline = as_report_json(baseline)
     bands = {}
     for metric, spread in (baseline.get("noise") or {}).items():
         centre = baseline.get(metric)
@@ -80,8 +82,9 @@ def _describe(report: dict, path: str) -> str:
     return f"{path}: single run {report.get('run_id', '?')} (no run-to-run spread measured)"
 
 
-def render_compare_page(baseline: dict, current: dict, rows: Iterable[Any], rule: CompareRule,
+def render_compare_page(baseline: Compared, current: Compared, rows: Iterable[Any], rule: CompareRule,
                         baseline_path: str, current_path: str) -> str:
+    baseline, current = as_report_json(baseline), as_report_json(current)
     rows = [_as_dict(r) for r in rows]
     regressed = [r["metric"] for r in rows if r.get("regressed")]
     headline = ("regressed: " + ", ".join(regressed)) if regressed else "no regression against the baseline"
@@ -93,13 +96,13 @@ def render_compare_page(baseline: dict, current: dict, rows: Iterable[Any], rule
     ])
 
 
-def write_compare_html(baseline: dict, current: dict, rows: Iterable[Any], rule: CompareRule, path: Path,
+def write_compare_html(baseline: Compared, current: Compared, rows: Iterable[Any], rule: CompareRule, path: Path,
                        baseline_path: str = "baseline", current_path: str = "current") -> Path:
     path.write_text(render_compare_page(baseline, current, rows, rule, baseline_path, current_path))
     return path
 
 
-def write_compare_beside(baseline: dict, current: dict, rows: Iterable[Any], rule: CompareRule, baseline_path: Path,
+def write_compare_beside(baseline: Compared, current: Compared, rows: Iterable[Any], rule: CompareRule, baseline_path: Path,
                          current_path: Path) -> str:
     """``compare.html`` in the current report's folder; returns the line to print. A folder it
     cannot write to is said in that line: the verdict, not the page, decides the exit code."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from streamload import charts
 from streamload import report_data as data
 from streamload.charts.units import COLOURS, fmt_count, fmt_ms
+from streamload.report import RunReport, as_report_json
 from streamload.report_header import headline, threshold_rows, verdict, what_was_tested
 from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
@@ -198,7 +199,9 @@ def _gaps_list(gaps: _Missing) -> str:
                    "report.json would need to hold for it:</p>" + table(["chart", "needs"], rows, text_columns=(0, 1)))
 
 
-def render_run_report(report: dict, acked_at: list[float] | None = None) -> str:
+def render_run_report(report: RunReport | dict, acked_at: list[float] | None = None) -> str:
+    """The page of one run: a report being written (the orchestrator's dict) or one read back."""
+    report = as_report_json(report)
     gaps = _Missing()
     passed, reasons = verdict(report)
     run_id = str(report.get("run_id", "?"))
@@ -218,6 +221,6 @@ def render_run_report(report: dict, acked_at: list[float] | None = None) -> str:
     return page(f"streamload run {run_id}", body)
 
 
-def write_html_report(report: dict, path: Path, acked_at: list[float] | None = None) -> Path:
+def write_html_report(report: RunReport | dict, path: Path, acked_at: list[float] | None = None) -> Path:
     path.write_text(render_run_report(report, acked_at))
     return path

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from hdrh.histogram import HdrHistogram
 
 __all__ = ["Percentiles", "find_histogram", "decode_histogram", "percentiles_of", "curve_points", "time_bands",
-           "Band", "CapacityStep", "STAGES", "statement_latencies", "e2e_stage_rows", "population_stages", "population_rows", "error_totals", "persona_rows",
+           "Band", "CapacityStep", "STAGES", "statement_latencies", "e2e_stage_rows", "population_stages", "stages_of_population", "population_rows", "error_totals", "persona_rows",
            "lost_by_reason", "nearest_rank"]
 
 QS = (50.0, 90.0, 95.0, 99.0)
@@ -171,8 +171,14 @@ def e2e_stage_rows(report: dict) -> list[Percentiles]:
 
 def population_stages(report: dict) -> dict[str, Any]:
     """Stage name -> measurement over every record of the run (``e2e_population``, counted in
-    SQL), when the run recorded it: ``{"stages": {...}, "rule": ...}`` or the stages directly."""
-    population = report.get("e2e_population") or {}
+    SQL), when the run recorded it."""
+    return stages_of_population(report.get("e2e_population"))
+
+
+def stages_of_population(population: Any) -> dict[str, Any]:
+    """The stages of an ``e2e_population`` section: ``{"stages": {...}, "rule": ...}`` or the
+    stages directly (older reports); ``{}`` for anything else."""
+    population = population or {}
     if not isinstance(population, dict):
         return {}
     stages = population.get("stages") if isinstance(population.get("stages"), dict) else population

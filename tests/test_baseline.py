@@ -54,6 +54,9 @@ def test_latency_ms_reads_any_percentile_from_histograms():
 def test_read_baseline_names_the_file_when_it_is_not_a_report(tmp_path):
     bad = tmp_path / "b.json"
     bad.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="b.json is not a streamload report: a JSON list"):
+        read_baseline(bad)
+    bad.write_text(json.dumps({"run_id": "r1", "lost": 0}))
     with pytest.raises(ConfigError, match="b.json holds no latency"):
         read_baseline(bad)
     bad.write_text("{oops")
@@ -63,7 +66,7 @@ def test_read_baseline_names_the_file_when_it_is_not_a_report(tmp_path):
         read_baseline(tmp_path / "missing.json")
     good = tmp_path / "g.json"
     good.write_text(json.dumps(summarise_runs([_report([1.0], [1.0])])))
-    assert read_baseline(good)["repeat"] == 1
+    assert read_baseline(good).repeat == 1
 
 
 def test_isolated_gives_each_local_run_its_own_stream_but_reuses_aws_stream():

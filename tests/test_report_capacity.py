@@ -8,6 +8,7 @@ from report_fixtures import capacity_report, stage
 
 from streamload.capacity_report import capacity_steps, render_capacity_page, shard_arithmetic, write_capacity_html
 from streamload.charts.units import COLOURS
+from streamload.report import RunReport
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_capacity_stages_come_from_every_record_when_the_step_counted_them():
     report = {"e2e_population": {"stages": {"put": stage([5.0] * 99 + [900.0] * 2)}},
               "e2e_stages": {"put": {"count": 0, "p99_ms": None, "histogram": None}, "visibility": stage([300.0])}}
     data = {"steps": [{"step": 1, "rate": 100.0, "held": True}]}
-    (step,) = capacity_steps(data, {1: report})
+    (step,) = capacity_steps(data, {1: RunReport.model_validate(report)})
     assert step.stages_p99["put"] == 900.0 and step.stages_p99["visibility"] == 300.0
     assert step.stages_p99["arrival"] is None
 
