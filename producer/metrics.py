@@ -32,6 +32,8 @@ __all__ = [
 
 NAMESPACE = "streamload"
 SUBSYSTEM = "producer"
+# Every producer metric is named streamload_producer_<name>.
+_PRODUCER_METRIC = {"namespace": NAMESPACE, "subsystem": SUBSYSTEM}
 
 # Every generated record ends in exactly one of these, so the three series sum to the
 # number of records generated.
@@ -40,40 +42,40 @@ OUTCOMES = ("sent", "expired", "rejected")
 RECORDS = Counter(
     "records", "Records by final outcome: sent (acknowledged by Kinesis), expired (TTL or "
     "run end reached before acknowledgement), rejected (refused, never to be retried).",
-    ["outcome"], namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    ["outcome"], **_PRODUCER_METRIC,
 )
 for _outcome in OUTCOMES:  # every series exists from the start: 0, not "no data"
     RECORDS.labels(_outcome)
 BYTES = Counter(
     "bytes", "Payload bytes of records acknowledged by Kinesis (data only, no partition key).",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 PUT_SECONDS = Histogram(
     "put_seconds", "Duration of one PutRecords call, successful or not.",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 RETRIES = Counter(
     "retries", "Records sent again after a failed attempt (partial failure or whole-call error).",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 THROTTLED = Counter(
     "throttled", "Records Kinesis refused for throughput (ProvisionedThroughputExceeded or a "
     "throttled call), counted per attempt.",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 LATE_SENDS = Counter(
     "late_sends", "Records whose first PutRecords started later than intended time + tolerance.",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 TARGET_RATE = Gauge(
     "target_rate", "Configured send rate in records per second.",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 IN_FLIGHT_BATCHES = Gauge(
     "in_flight_batches", "PutRecords calls on the wire right now (batches backing off before a "
     "retry or waiting for a shard's quota hold no slot and are not counted).",
-    namespace=NAMESPACE, subsystem=SUBSYSTEM,
+    **_PRODUCER_METRIC,
 )
 # Everything the default registry holds, plus the run info (see the module docstring).
 SERVED_REGISTRY = CollectorRegistry(auto_describe=False)

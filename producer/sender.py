@@ -38,6 +38,7 @@ from producer.outcomes import OutcomeTally
 from producer.partition_keys import KeyedRecord
 from producer.schedule import SendSlots
 from producer.shards import ShardPacer
+from producer.sinks import RecordSink
 from producer.target import (
     RETRYABLE_CALL_ERRORS,
     RETRYABLE_RECORD_ERRORS,
@@ -77,7 +78,7 @@ def split_batches(records: Iterable[KeyedRecord], max_records: int = 500,
         yield batch
 
 
-class KinesisBatchSender:
+class KinesisBatchSender(RecordSink):
     """Sends one batch to completion; many run at once under ``BatchDispatcher``.
 
     ``client`` is an aiobotocore Kinesis client (or anything with an async
@@ -93,15 +94,11 @@ class KinesisBatchSender:
                  backoff_max_s: float = 2.0, endpoint_url: str | None = None,
                  region: str | None = None, abort: asyncio.Event | None = None,
                  rng: random.Random | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(producer_id, tally, slots or SendSlots(64), ledger, max_record_bytes)
         self.client = client
         self.stream_name = stream_name
-        self.producer_id = producer_id
-        self.tally = tally
-        self.slots = slots or SendSlots(64)
         self.pacer = pacer
-        self.ledger = ledger
         self.record_ttl_s = record_ttl_s
-        self.max_record_bytes = max_record_bytes
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.endpoint_url = endpoint_url
@@ -111,13 +108,7 @@ class KinesisBatchSender:
         self.clock = clock
 
     async def send(self, batch: list[KeyedRecord]) -> None:
-        pending = []
-        for record in batch:
-            if record.size > self.max_record_bytes:
-                self.tally.add_rejected([record.record.seq], "oversize")
-            else:
-                pending.append(record)
-        await self._deliver(pending, attempt=0)
+        await self._deliver(self.fitting(batch), attempt=0)
 
     def _deadline(self, record: KeyedRecord) -> float:
         return record.record.produced_at + self.record_ttl_s

@@ -20,7 +20,7 @@ from producer.outcomes import OutcomeTally
 from producer.partition_keys import KeyedRecord
 from producer.schedule import SendSlots
 
-__all__ = ["SinkSpec", "parse_sink", "LineSink"]
+__all__ = ["RecordSink", "SinkSpec", "parse_sink", "LineSink"]
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,37 @@ def parse_sink(text: str) -> SinkSpec:
     raise ValueError(f"bad sink {text!r}: use kinesis, stdout or file:PATH")
 
 
-class LineSink:
+class RecordSink:
+    """What every sink (``KinesisBatchSender``, ``LineSink``) holds: whose records it sends,
+    the tally their outcomes go to, the slots that bound its concurrent writes, the ledger
+    (optional), and the size above which a record is rejected unsent (None: no limit)."""
+
+    def __init__(self, producer_id: str, tally: OutcomeTally, slots: SendSlots,
+                 ledger: LedgerWriter | None, max_record_bytes: int | None) -> None:
+        self.producer_id = producer_id
+        self.tally = tally
+        self.slots = slots
+        self.ledger = ledger
+        self.max_record_bytes = max_record_bytes
+
+    def fitting(self, batch: list[KeyedRecord]) -> list[KeyedRecord]:
+        """The records of ``batch`` within the size limit; the others count as rejected
+        (reason ``oversize``) and are never sent."""
+        limit = self.max_record_bytes
+        if limit is None or all(r.size <= limit for r in batch):
+            return batch
+        self.tally.add_rejected([r.record.seq for r in batch if r.size > limit], "oversize")
+        return [r for r in batch if r.size <= limit]
+
+
+class LineSink(RecordSink):
     """Writes records as JSON lines to a binary stream; ``send`` has the sender's shape."""
 
     def __init__(self, out: IO[bytes], producer_id: str, tally: OutcomeTally, *,
                  slots: SendSlots | None = None, ledger: LedgerWriter | None = None,
                  max_record_bytes: int | None = None) -> None:
+        super().__init__(producer_id, tally, slots or SendSlots(1), ledger, max_record_bytes)
         self.out = out
-        self.producer_id = producer_id
-        self.tally = tally
-        self.slots = slots or SendSlots(1)
-        self.ledger = ledger
-        self.max_record_bytes = max_record_bytes
 
     @classmethod
     def open(cls, spec: SinkSpec, producer_id: str, tally: OutcomeTally, **kw) -> "LineSink":
@@ -64,10 +83,7 @@ class LineSink:
         return cls(spec.path.open("wb"), producer_id, tally, **kw)
 
     async def send(self, batch: list[KeyedRecord]) -> None:
-        if self.max_record_bytes is not None:
-            oversize = [r for r in batch if r.size > self.max_record_bytes]
-            self.tally.add_rejected([r.record.seq for r in oversize], "oversize")
-            batch = [r for r in batch if r.size <= self.max_record_bytes]
+        batch = self.fitting(batch)
         if not batch:
             return
         async with self.slots.call([r.record.produced_at for r in batch]):
