@@ -2,11 +2,11 @@
 final counts handed to Prometheus after the load test has quit.
 
 Runs in the orchestrator (``streamload run``/``demo``), after Locust has exited: it reads
-each process's ``loadtest-<i>.json`` and merges by HdrHistogram addition, never averaging.
+each process's ``loadtest-<i>.json`` (``loadtest/output.py``) and merges by HdrHistogram
+addition, never averaging.
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from typing import Any
 from loadtest import metrics
 from loadtest.decomposition import CHAIN, merge_stage_json
 from loadtest.open_model import merge_open_json
+from loadtest.output import LoadTestOutput, read_outputs
 from streamload.core.histograms import merge_encoded
 
-__all__ = ["STAGE_RULE", "read_outputs", "add_measurements", "measurement_summary_lines", "publish_final_counts"]
+__all__ = ["STAGE_RULE", "add_measurements", "measurement_summary_lines", "publish_final_counts"]
 
 STAGE_RULE = (f"per record: {' + '.join(CHAIN)} = total (first seen by a query - produced_at); "
               "put (acked_at - produced_at) overlaps arrival")
@@ -24,24 +25,13 @@ STAGE_RULE = (f"per record: {' + '.join(CHAIN)} = total (first seen by a query -
 log = logging.getLogger("streamload.measurements")
 
 
-def read_outputs(out_dir: Path) -> list[dict[str, Any]]:
-    found = []
-    for path in sorted(Path(out_dir).glob("loadtest-*.json")):
-        try:
-            found.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
-    return found
-
-
-def _poll_summary(outputs: list[dict[str, Any]]) -> dict[str, Any]:
+def _poll_summary(outputs: list[LoadTestOutput]) -> dict[str, Any]:
     encoded: list[str] = []
     rule = None
-    for output in outputs:
-        poll = output.get("dataapi_poll") or {}
-        rule = rule or poll.get("rule")
-        if poll.get("error_bound_histogram"):
-            encoded.append(poll["error_bound_histogram"])
+    for poll in (o.dataapi_poll for o in outputs if o.dataapi_poll is not None):
+        rule = rule or poll.rule
+        if poll.error_bound_histogram:
+            encoded.append(poll.error_bound_histogram)
     merged = merge_encoded(encoded) if encoded else None
     out: dict[str, Any] = {"rule": rule}
     if merged is not None:
@@ -54,9 +44,9 @@ def _poll_summary(outputs: list[dict[str, Any]]) -> dict[str, Any]:
 def add_measurements(report: dict[str, Any], out_dir: Path) -> None:
     """E2E stages, open-model arrivals and the Data API polling bound, into ``report``."""
     outputs = read_outputs(out_dir)
-    report["e2e_stages"] = merge_stage_json(o.get("e2e_stages") for o in outputs)
+    report["e2e_stages"] = merge_stage_json(o.e2e_stages for o in outputs)
     report["e2e_stage_rule"] = STAGE_RULE
-    open_model = merge_open_json(o.get("open_model") for o in outputs)
+    open_model = merge_open_json(o.open_model for o in outputs)
     if open_model:
         report["open_model"] = open_model
     report["dataapi_poll"] = _poll_summary(outputs)
@@ -95,7 +85,7 @@ def publish_final_counts(report: dict[str, Any], port: int, timeout_s: float, ou
     Only when something scraped the load test during the run: without a Prometheus there
     is nobody to wait for. Returns what happened, for the report.
     """
-    scrapes = sum(int(o.get("metrics_scrapes", 0)) for o in read_outputs(out_dir))
+    scrapes = sum(o.metrics_scrapes for o in read_outputs(out_dir))
     if not port or not scrapes or timeout_s <= 0:
         return {"served": False, "reason": "no scrape seen during the run" if port else "metrics disabled"}
     registry = metrics.final_counts_registry(report["run_id"], stream, found=int(report["found"]),

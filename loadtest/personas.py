@@ -14,9 +14,8 @@ or column increments ``streamload_rls_violations_total{persona}``, fails the Loc
 request and is written to the per-process persona report (``loadtest/persona_report.py``:
 the orchestrator merges those into the run report; any violation fails the run).
 
-Only ``PersonaQueryUser`` and ``persona_user_classes`` need Locust: they are built on first
-access (module ``__getattr__``), so the orchestrator and tests import the rest of this
-module without gevent's monkey-patching.
+Nothing here imports Locust, so the orchestrator and tests import it without gevent's
+monkey-patching; the Locust users are in ``loadtest/persona_users.py``.
 """
 from __future__ import annotations
 
@@ -34,13 +33,11 @@ from loadtest.persona_auth import (PersonaAuthError, PersonaCredentials, Persona
                                    obtain_persona_credentials)
 from loadtest.persona_report import (PersonaRecorder, persona_report_path,  # noqa: F401 (re-exported)
                                      read_persona_reports)
-from streamload.core.config import RedshiftConfig
+from streamload.core.config import LoadConfig, RedshiftConfig, TargetConfig
 
 __all__ = ["PersonasConfig", "PersonaAuthError", "PersonaCredentials", "obtain_persona_credentials",
            "PersonaSessions", "RowCheck", "check_result", "PersonaRecorder", "PersonaQueryRunner",
-           "read_persona_reports", "persona_report_path", "init_rls_series"]
-# Also public, but built lazily and so not in __all__ (a star import must not pull in
-# Locust): PersonaQueryUser, persona_user_classes.
+           "read_persona_reports", "persona_report_path", "init_rls_series", "PersonaProcess"]
 
 log = logging.getLogger("streamload.loadtest.personas")
 
@@ -213,95 +210,33 @@ class PersonaQueryRunner:
                    response_length=0, exception=exception, context={})
 
 
-# -- Locust (built on first access) -------------------------------------------------------
+# -- one Locust process's persona state --------------------------------------------------
 
-class _PersonaProcessState:
-    """What every persona user of one Locust process shares: one sign-in cache, one report."""
+class PersonaProcess:
+    """What every persona user of one Locust process shares: one sign-in cache, one report.
 
-    sessions: PersonaSessions | None = None
-    recorder = PersonaRecorder()
-    cfg: PersonasConfig | None = None
+    Kept on the process's ``LoadProcess`` (``environment.streamload.personas``) by the first
+    persona user (``loadtest/persona_users.py``); ``fire`` reports a failed sign-in to Locust.
+    """
 
-
-def _persona_process_state(ctx, environment) -> type[_PersonaProcessState]:
-    """The process's shared persona state, signed-in sessions created by the first user."""
-    if _PersonaProcessState.sessions is None:
-        cfg = PersonasConfig.model_validate(ctx.plan.config.get("personas") or {})
-        users = max(1, cfg.users_per_persona)
-
+    def __init__(self, cfg: PersonasConfig, target: TargetConfig, fire: Callable[..., None]) -> None:
         def fire_auth_failure(exc: PersonaAuthError) -> None:
-            environment.events.request.fire(request_type="Auth", name=f"sign-in {exc.persona}",
-                                            response_time=0, response_length=0, exception=exc, context={})
+            fire(request_type="Auth", name=f"sign-in {exc.persona}", response_time=0, response_length=0,
+                 exception=exc, context={})
 
-        _PersonaProcessState.cfg = cfg
-        _PersonaProcessState.sessions = PersonaSessions(cfg, ctx.cfg.target, max_pool_connections=max(10, users * 2),
-                                                        on_error=fire_auth_failure)
-    return _PersonaProcessState
+        self.cfg = cfg
+        self.recorder = PersonaRecorder()
+        self.sessions = PersonaSessions(cfg, target, max_pool_connections=max(10, max(1, cfg.users_per_persona) * 2),
+                                        on_error=fire_auth_failure)
 
+    def runner(self, persona: str, redshift: RedshiftConfig, load: LoadConfig,
+               fire: Callable[..., None]) -> PersonaQueryRunner:
+        """One persona user's query runner, on this process's sessions and recorder."""
+        return PersonaQueryRunner(self.cfg.persona(persona), self.cfg, self.sessions, redshift, self.recorder,
+                                  fire=fire, timeout_s=load.statement_timeout_s, poll_max_s=load.poll_interval_s)
 
-def _write_persona_report(environment, **_kw) -> None:
-    """Locust ``quitting`` listener: this process's persona report, for the orchestrator to merge."""
-    from loadtest.users import RunContext
-
-    if RunContext._instance is None or _PersonaProcessState.sessions is None:
-        return
-    path = persona_report_path(RunContext._instance.plan)
-    if path is not None:
-        _PersonaProcessState.recorder.write(path)
-
-
-def _build_locust_users() -> dict[str, Any]:
-    import locust  # noqa: F401  (gevent monkey-patching precedes everything else here)
-    from locust import events, task
-
-    from loadtest.users import DataApiUser
-
-    class PersonaQueryUser(DataApiUser):
-        """Queries ``sales`` as one persona; subclasses per persona come from ``persona_user_classes``."""
-
-        abstract = True
-        persona_name = ""
-
-        def on_start(self) -> None:
-            super().on_start()
-            shared = _persona_process_state(self.ctx, self.environment)
-            self.persona_cfg = shared.cfg
-            self.runner = PersonaQueryRunner(
-                shared.cfg.persona(self.persona_name), shared.cfg, shared.sessions, self.ctx.cfg.redshift,
-                shared.recorder, fire=self.environment.events.request.fire,
-                timeout_s=self.ctx.cfg.load.statement_timeout_s, poll_max_s=self.ctx.cfg.load.poll_interval_s)
-
-        def wait_time(self):
-            return self.persona_cfg.query_interval_s
-
-        @task(9)
-        def query(self) -> None:
-            self.runner.query()
-
-        @task(1)
-        def column_probe(self) -> None:
-            if self.persona_cfg.column_probe:
-                self.runner.column_probe()
-
-    def persona_user_classes(plan) -> list[type]:
-        """One ``PersonaQueryUser`` subclass per persona, ``users_per_persona`` of each."""
-        cfg = PersonasConfig.model_validate(plan.config.get("personas") or {})
-        if not cfg.enabled or cfg.users_per_persona == 0:
-            return []
-        return [type(f"PersonaQueryUser_{p.name}", (PersonaQueryUser,),
-                     {"persona_name": p.name, "fixed_count": cfg.users_per_persona, "abstract": False})
-                for p in cfg.all_personas]
-
-    events.quitting.add_listener(_write_persona_report)
-    return {"PersonaQueryUser": PersonaQueryUser, "persona_user_classes": persona_user_classes}
-
-
-_locust_users: dict[str, Any] = {}
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("PersonaQueryUser", "persona_user_classes"):
-        if not _locust_users:
-            _locust_users.update(_build_locust_users())
-        return _locust_users[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def write_report(self, plan) -> None:
+        """This process's persona report, for the orchestrator to merge (``persona_report.py``)."""
+        path = persona_report_path(plan)
+        if path is not None:
+            self.recorder.write(path)

@@ -6,26 +6,19 @@ Histograms from workers are merged (HdrHistogram addition), never averaged.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 
+from loadtest.output import PROCESS_INDEX_ENV, ProbeFindings, read_outputs
 from streamload.core.config import StreamloadConfig
 from streamload.core.histograms import merge_encoded
 from streamload.core.processes import free_port  # Locust's master needs a number, not 0
+from streamload.core.user_mix import planned_users
 from streamload.processes import Child, ChildGroup
 
 __all__ = ["load_processes", "LOCUSTFILE", "start_locust", "merge_loadtest_outputs", "read_locust_stats", "probe_complete"]
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "loadtest" / "locustfile.py"
-PROCESS_INDEX_ENV = "STREAMLOAD_PROCESS_INDEX"
-
-
-def _user_count(cfg: StreamloadConfig) -> int:
-    load = cfg.load
-    refresh = load.refresh_users if load.refresh_mode != "auto" else 0
-    personas = cfg.personas.users_per_persona * len(cfg.personas.all_personas) if cfg.personas.enabled else 0
-    return refresh + load.query_users + int(load.probe) + personas
 
 
 def _locust_argv() -> list[str]:
@@ -36,8 +29,9 @@ def start_locust(children: ChildGroup, cfg: StreamloadConfig, csv_prefix: Path, 
     """Start Locust headless; with ``workers`` > 0 a master plus that many workers.
 
     Returns the process whose exit ends the load test (the master, or the single process).
+    ``-u``/``-r`` are the run's closed-model users (open-model arrivals are not Locust users).
     """
-    users = _user_count(cfg)
+    users = planned_users(cfg).total
     run_time = int(cfg.producer.duration_s + cfg.load.drain_timeout_s + 5)
     host = cfg.target.redshift_data_endpoint_url or f"https://redshift-data.{cfg.target.region}.amazonaws.com"
     headless = [
@@ -81,22 +75,12 @@ def read_locust_stats(csv_prefix: Path) -> dict:
     return out
 
 
-def _outputs(out_dir: Path) -> list[dict]:
-    found = []
-    for path in sorted(out_dir.glob("loadtest-*.json")):
-        try:
-            found.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
-    return found
-
-
 def load_processes(out_dir: Path, workers: int) -> dict:
     """Which Locust processes reported (``loadtest-<i>.json``): the master or single process is 0,
     workers 1..N. A process that left no report died before Locust quit (e.g. SIGKILL, OOM):
     its statements, open-model arrivals and, if it ran the probe, the canary sample are missing."""
     expected = list(range(workers + 1))
-    reported = sorted(int(o.get("process_index", -1)) for o in _outputs(out_dir))
+    reported = sorted(o.process_index for o in read_outputs(out_dir))
     lost = [i for i in expected if i not in reported]
     return {"expected": expected, "reported": [i for i in reported if i in expected], "lost": lost,
             "not_measured": [f"Locust {'worker ' + str(i) if i else 'process 0'}: its Data API statements, "
@@ -104,17 +88,17 @@ def load_processes(out_dir: Path, workers: int) -> dict:
 
 
 def probe_complete(out_dir: Path) -> bool:
-    return any(o.get("probe", {}).get("complete") for o in _outputs(out_dir))
+    return any(o.probe is not None and o.probe.complete for o in read_outputs(out_dir))
 
 
 def merge_loadtest_outputs(out_dir: Path) -> tuple[dict, dict[str, str], dict[str, dict]]:
     """(probe findings, merged encoded statement histograms, their percentiles in ms)."""
-    probe: dict = {}
+    probe: ProbeFindings | None = None  # the process that ran the probe (the one that found the most, if several did)
     per_statement: dict[str, list[str]] = {}
-    for output in _outputs(out_dir):
-        if output.get("probe") and (not probe or output["probe"].get("found", 0) > probe.get("found", 0)):
-            probe = output["probe"]
-        for key, encoded in output.get("statement_histograms", {}).items():
+    for output in read_outputs(out_dir):
+        if output.probe is not None and (probe is None or output.probe.found > probe.found):
+            probe = output.probe
+        for key, encoded in output.statement_histograms.items():
             per_statement.setdefault(key, []).append(encoded)
     merged = {key: merge_encoded(texts) for key, texts in per_statement.items()}
     encoded = {k: h.encode().decode() for k, h in merged.items()}
@@ -122,4 +106,4 @@ def merge_loadtest_outputs(out_dir: Path) -> tuple[dict, dict[str, str], dict[st
         k: {f"p{q:g}_ms": h.get_value_at_percentile(q) / 1000.0 for q in (50, 90, 95, 99, 99.9)} | {"count": h.get_total_count()}
         for k, h in merged.items()
     }
-    return probe, encoded, percentiles
+    return (probe.to_report() if probe is not None else {}), encoded, percentiles

@@ -61,17 +61,35 @@ def test_load_config_says_so_when_locust_would_have_no_users():
     assert load_config(None, {"load": {"probe": False, "refresh_mode": "auto"}}, environ={}).load.query_users == 2
 
 
+def test_persona_users_alone_are_enough_when_closed_but_not_when_open():
+    no_other_users = {"probe": False, "refresh_mode": "auto", "query_users": 0}
+    personas = {"enabled": True, "users_per_persona": 1}
+    assert load_config(None, {"load": no_other_users, "personas": personas}, environ={}).personas.enabled
+    with pytest.raises(ConfigError, match="nothing for Locust to run"):
+        load_config(None, {"load": {**no_other_users, "query_model": "open"}, "personas": personas}, environ={})
+
+
+def test_load_config_names_the_open_classes_when_a_rate_names_an_unknown_one():
+    with pytest.raises(ConfigError, match=r"query_rate_per_s names \['QueryUser'\].*known: \['query'\]"):
+        load_config(None, {"load": {"query_model": "open", "query_rate_per_s": {"QueryUser": 3}}}, environ={})
+    personas = {"enabled": True, "personas": [], "extra": [{"name": "olga", "email": "olga@example.com",
+                                                           "groups": ["emea-sales"], "allowed_regions": ["EMEA"]}]}
+    cfg = load_config(None, {"load": {"query_model": "open", "query_rate_per_s": {"query": 3, "persona-olga": 1}},
+                             "personas": personas}, environ={})
+    assert cfg.load.query_rate_per_s == {"query": 3.0, "persona-olga": 1.0}
+
+
 def test_env_sets_lists_and_dicts_with_their_types_when_given_as_json():
     cfg = load_config(None, environ={
         "STREAMLOAD_VERDICT__THRESHOLDS": '["lost == 0", "e2e_p99 < 5s"]',
         "STREAMLOAD_REDSHIFT__IAM_ROLES": '["arn:aws:iam::2:role/R", "arn:aws:iam::1:role/K"]',
-        "STREAMLOAD_LOAD__QUERY_RATE_PER_S": '{"QueryUser": 3}',
+        "STREAMLOAD_LOAD__QUERY_RATE_PER_S": '{"query": 3}',
         "STREAMLOAD_PRODUCER__RATE": "500",
         "STREAMLOAD_RUN_FILE": "/not/a/setting.json",
     })
     assert cfg.verdict.thresholds == ["lost == 0", "e2e_p99 < 5s"]
     assert cfg.redshift.iam_roles == ["arn:aws:iam::2:role/R", "arn:aws:iam::1:role/K"]
-    assert cfg.load.query_rate_per_s == {"QueryUser": 3.0} and cfg.producer.rate == 500.0
+    assert cfg.load.query_rate_per_s == {"query": 3.0} and cfg.producer.rate == 500.0
 
 
 def test_flags_override_env_and_env_overrides_file_when_a_list_is_set_in_all(tmp_path):

@@ -210,13 +210,20 @@ class StreamloadConfig(_Section):
     @model_validator(mode="after")
     def _locust_has_users(self) -> "StreamloadConfig":
         """Locust refuses to start without a user class; say why here instead. (Open-model
-        query arrivals run inside the Locust process but are not users of their own.)"""
-        load = self.load
-        closed = load.query_model == "closed"
-        if not ((load.refresh_mode != "auto" and load.refresh_users > 0) or load.probe
-                or (closed and (load.query_users > 0 or (self.personas.enabled and self.personas.users_per_persona > 0)))):
+        query arrivals run inside the Locust process but are not users of their own.) A
+        per-class ``query_rate_per_s`` must name open-model classes, or the run would fail
+        only once Locust starts."""
+        from streamload.core.user_mix import planned_users
+
+        mix = planned_users(self)
+        if not mix.has_locust_users:
             raise ValueError("load: nothing for Locust to run -- keep probe = true, a refresh user "
                              "(refresh_mode other than auto), or closed-model query users")
+        rates = self.load.query_rate_per_s
+        unknown = sorted(set(rates) - set(mix.open)) if mix.open and isinstance(rates, dict) else []
+        if unknown:
+            raise ValueError(f"load.query_rate_per_s names {unknown}, which are not open-model query classes "
+                             f"of this run; known: {list(mix.open)}")
         return self
 
 

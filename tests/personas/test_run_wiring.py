@@ -14,10 +14,10 @@ from loadtest.persona_report import PersonaRecorder, apply_persona_results, pers
 from loadtest.personas import check_result
 from streamload.sales_setup import COUNTRIES, SETUP_SQL, insert_sql, sales_rows, setup_sql_for, setup_statements
 from streamload.core.config import ConfigError, load_config
-from streamload.locust_runner import _user_count
 from streamload.report import result_line
 from streamload.run import _plan_config, judge
 from streamload.core.runplan import RUN_FILE_ENV, RunPlan
+from streamload.core.user_mix import planned_users
 
 FRANK = DEFAULT_PERSONAS[1]
 NAMES = [p.name for p in DEFAULT_PERSONAS]
@@ -57,7 +57,8 @@ def test_extra_persona_from_file_joins_user_count_when_enabled(tmp_path):
     cfg = load_config(path, {}, environ={})
     assert [p.name for p in cfg.personas.personas] == ["olga"]
     without = load_config(None, {}, environ={})
-    assert _user_count(cfg) == _user_count(without) + 2
+    assert planned_users(cfg).total == planned_users(without).total + 2
+    assert planned_users(cfg).closed["persona-olga"] == 2
 
 
 def test_config_error_names_the_file_when_setup_sql_is_missing(tmp_path):
