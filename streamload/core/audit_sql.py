@@ -32,18 +32,26 @@ def run_filter(run_id: str) -> str:
     return f"payload.run_id::varchar = {sql_literal(run_id)}"
 
 
+def _per_producer_sql(mv: str, run_id: str, columns: str, *, per_seq: bool = False, having: str = "",
+                      limit: int = MAX_ROWS) -> str:
+    """``SELECT producer_id[, seq], <columns>`` over the run's rows of ``mv``, grouped and
+    ordered by producer (and seq), ``having`` (``HAVING ...``) kept, at most ``limit`` rows."""
+    keys, groups = f"{_PRODUCER} AS producer_id", "1"
+    if per_seq:
+        keys, groups = f"{keys}, {_SEQ} AS seq", "1, 2"
+    return (f"SELECT {keys}, {columns} FROM {mv} WHERE {run_filter(run_id)} GROUP BY {groups} "
+            f"{having + ' ' if having else ''}ORDER BY {groups} LIMIT {limit}")
+
+
 def producer_counts_sql(mv: str, run_id: str) -> str:
     """Per producer of the run: rows, lowest and highest seq (distinct seqs follow from the gaps,
     so no DISTINCT over every record is needed)."""
-    return (f"SELECT {_PRODUCER} AS producer_id, COUNT(*) AS copies, "
-            f"MIN({_SEQ}) AS min_seq, MAX({_SEQ}) AS max_seq FROM {mv} WHERE {run_filter(run_id)} "
-            f"GROUP BY 1 ORDER BY 1 LIMIT {MAX_ROWS}")
+    return _per_producer_sql(mv, run_id, f"COUNT(*) AS copies, MIN({_SEQ}) AS min_seq, MAX({_SEQ}) AS max_seq")
 
 
 def found_per_producer_sql(mv: str, run_id: str) -> str:
     """Per producer of the run: distinct seqs in the view (the probe's completion check)."""
-    return (f"SELECT {_PRODUCER} AS producer_id, COUNT(DISTINCT {_SEQ}) AS found FROM {mv} "
-            f"WHERE {run_filter(run_id)} GROUP BY 1 ORDER BY 1 LIMIT {MAX_ROWS}")
+    return _per_producer_sql(mv, run_id, f"COUNT(DISTINCT {_SEQ}) AS found")
 
 
 def missing_ranges_sql(mv: str, run_id: str) -> str:
@@ -59,9 +67,8 @@ def missing_ranges_sql(mv: str, run_id: str) -> str:
 
 def duplicate_examples_sql(mv: str, run_id: str) -> str:
     """A few records present more than once: ``(producer_id, seq, copies)``."""
-    return (f"SELECT {_PRODUCER} AS producer_id, {_SEQ} AS seq, COUNT(*) AS copies FROM {mv} "
-            f"WHERE {run_filter(run_id)} GROUP BY 1, 2 HAVING COUNT(*) > 1 ORDER BY 1, 2 "
-            f"LIMIT {DUPLICATE_EXAMPLES}")
+    return _per_producer_sql(mv, run_id, "COUNT(*) AS copies", per_seq=True, having="HAVING COUNT(*) > 1",
+                             limit=DUPLICATE_EXAMPLES)
 
 
 def unstamped_sql(mv: str, since_literal: str) -> str:
