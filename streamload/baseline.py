@@ -13,6 +13,7 @@ local stack, so that no run sees (or has to scan) its predecessors' records.
 """
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from streamload.core.config import ConfigError, StreamloadConfig
 from streamload.report import Number, ReportFile, RunReport, read_report_json, report_from_json
 
 __all__ = ["BASELINE_KIND", "BaselineFile", "isolated", "local_stack_for", "summarise_runs", "format_baseline",
-           "read_baseline", "run_baseline", "targets_local_stack"]
+           "read_baseline", "run_baseline", "targets_local_stack", "write_baseline"]
 
 BASELINE_KIND = "streamload-baseline"
 Announce = Callable[[str], None]
@@ -155,6 +156,18 @@ def read_baseline(path: Path, what: str = "baseline") -> RunReport | BaselineFil
     if not any(latency_ms(values, m) is not None for m in LATENCY_METRICS):
         raise ConfigError(f"{what} {path} holds no latency to compare with (not a report.json or baseline file)")
     return read
+
+
+def write_baseline(baseline: BaselineFile | dict, path: Path) -> Path:
+    """``baseline.json``, checked against ``BaselineFile`` first; ``read_baseline`` reads it back."""
+    if isinstance(baseline, BaselineFile):
+        data = baseline.to_json()
+    else:
+        BaselineFile.model_validate(baseline)  # a wrong field is a bug here: raise before writing
+        data = baseline
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    return path
 
 
 def run_baseline(cfg: StreamloadConfig, out_dir: Path, repeat: int, local: bool,

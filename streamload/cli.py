@@ -174,9 +174,7 @@ def _capacity(args: argparse.Namespace) -> int:
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    import json
-
-    from streamload.baseline import format_baseline, run_baseline
+    from streamload.baseline import format_baseline, run_baseline, write_baseline
 
     cfg, settings = _load_with_aws(args, _overrides(args))
     _announce_cost(cfg, settings, args.local, runs=args.repeat)
@@ -195,8 +193,7 @@ def _baseline(args: argparse.Namespace) -> int:
             print(f"streamload: error: run(s) {', '.join(failed)} failed their thresholds; a baseline must come from "
                   f"passing runs, none written (the runs are in {out_dir})", file=sys.stderr)
             return EXIT_FAILED
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(baseline, indent=2))
+        write_baseline(baseline, output)
         print(f"baseline: {output} (compare with: streamload compare {output} <report.json>)")
         return EXIT_OK
 

@@ -78,3 +78,13 @@ def test_isolated_gives_each_local_run_its_own_stream_but_reuses_aws_stream():
     assert copy.verdict.baseline is None and local.stream.name == "my-data-stream"
     aws = isolated(StreamloadConfig(), "r2")
     assert (aws.stream.name, aws.redshift.materialized_view) == ("my-data-stream", "my_stream_vw")
+
+
+def test_baseline_file_reads_back_typed_when_written_by_write_baseline(tmp_path):
+    from streamload.baseline import BaselineFile, write_baseline
+
+    summary = summarise_runs([_report([900.0] * 10, [40.0] * 5), _report([1100.0] * 10, [60.0] * 5)])
+    path = write_baseline(summary, tmp_path / "out" / "baseline.json")
+    read = read_baseline(path)
+    assert isinstance(read, BaselineFile) and read.repeat == 2 and read.noise["e2e_p99_ms"] > 0
+    assert read.to_json() == json.loads(path.read_text())

@@ -1,6 +1,7 @@
 """report.json as one typed model: what a run writes reads back the same, older files still
 read and compare, and anything else is refused in one line."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,21 @@ def test_compare_command_exits_2_in_one_line_when_current_is_a_capacity_report(t
     assert main(["compare", str(CHECKED_IN_BASELINE), str(capacity)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "capacity search report" in err
+
+
+def _fields_the_docs_name() -> set[str]:
+    """Top-level report.json fields named in docs/ and README.md ("`report.json` → `faults`",
+    "`report.json` has `personas.<name>`", the reports page's "needs in `report.json`" table)."""
+    root = Path(__file__).resolve().parent.parent
+    texts = [p.read_text() for p in sorted((root / "docs").glob("*.md"))] + [(root / "README.md").read_text()]
+    pattern = re.compile(r"report\.json` (?:→|has) (?:a )?`([a-z_0-9]+)")
+    named = {m for text in texts for m in pattern.findall(text)}
+    table = (root / "docs" / "reports.md").read_text().split("needs in `report.json`", 1)[1].split("\n\n", 1)[0]
+    named |= {m for m in re.findall(r"^\|[^|]+\| `([a-z_0-9]+)`", table, flags=re.M)}
+    return named
+
+
+def test_report_model_declares_every_field_the_docs_name():
+    named = _fields_the_docs_name()
+    assert {"faults", "e2e_population", "cost_estimate", "personas"} <= named  # the pattern still finds them
+    assert sorted(named - RunReport.model_fields.keys()) == []
