@@ -16,6 +16,10 @@ __all__ = ["MetadataOperations"]
 
 HIDDEN_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast", "streamload_catalog", "streamload_sys")
 MAX_RESULTS = 1000
+# pg_namespace rows ListSchemas and ListTables show: matching the SchemaPattern (first
+# parameter), not hidden (HIDDEN_SCHEMAS, second), not a session's temporary or TOAST schema.
+_VISIBLE_SCHEMA = ("nspname LIKE %s AND nspname <> ALL(%s) AND nspname NOT LIKE 'pg_temp%%' "
+                   "AND nspname NOT LIKE 'pg_toast%%'")
 _TABLE_TYPES = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "f": "EXTERNAL TABLE"}
 
 
@@ -59,19 +63,19 @@ class MetadataOperations:
 
     async def ListSchemas(self, body: dict) -> dict:
         # Kinesis external schemas live in our catalog only; Redshift lists them with the others.
-        rows = await self._rows(body, "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE %s "
-                                      "AND nspname <> ALL(%s) AND nspname NOT LIKE 'pg_temp%%' "
-                                      "AND nspname NOT LIKE 'pg_toast%%' UNION SELECT schema_name "
-                                      "FROM streamload_catalog.external_schemas WHERE schema_name LIKE %s ORDER BY 1",
-                                (body.get("SchemaPattern") or "%", list(HIDDEN_SCHEMAS), body.get("SchemaPattern") or "%"))
+        pattern = body.get("SchemaPattern") or "%"
+        rows = await self._rows(body, f"SELECT nspname::text FROM pg_namespace WHERE {_VISIBLE_SCHEMA} "
+                                      "UNION SELECT schema_name FROM streamload_catalog.external_schemas "
+                                      "WHERE schema_name LIKE %s ORDER BY 1",
+                                (pattern, list(HIDDEN_SCHEMAS), pattern))
         return _paged("Schemas", [r[0] for r in rows], body)
 
     async def ListTables(self, body: dict) -> dict:
-        rows = await self._rows(body, "SELECT c.relname, n.nspname, c.relkind FROM pg_class c "
+        rows = await self._rows(body, "SELECT c.relname, nspname, c.relkind FROM pg_class c "
                                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN "
-                                      "('r','p','v','m','f') AND n.nspname LIKE %s AND c.relname LIKE %s "
-                                      "AND n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_temp%%' ORDER BY 2, 1",
-                                (body.get("SchemaPattern") or "%", body.get("TablePattern") or "%",
+                                      f"('r','p','v','m','f') AND c.relname LIKE %s AND {_VISIBLE_SCHEMA} "
+                                      "ORDER BY 2, 1",
+                                (body.get("TablePattern") or "%", body.get("SchemaPattern") or "%",
                                  list(HIDDEN_SCHEMAS)))
         tables = [{"name": name, "schema": schema, "type": _TABLE_TYPES[kind]} for name, schema, kind in rows]
         return _paged("Tables", tables, body)
