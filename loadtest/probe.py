@@ -11,7 +11,6 @@ nothing here grows with the number of records.
 """
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -26,7 +25,9 @@ from hdrh.histogram import HdrHistogram
 from loadtest.decomposition import RecordStages, StageHistograms, decompose
 from streamload.core.audit_sql import found_per_producer_sql, run_filter
 from streamload.core.histograms import DIGITS, HIGHEST_US, LOWEST_US, encode_histogram, new_latency_histogram
+from streamload.core.errors import UsageError
 from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger
+from streamload.core.producer_summary import read_summary, summary_path_for
 from streamload.dataapi.ledger_table import LedgerTable
 
 log = logging.getLogger("streamload.probe")
@@ -103,14 +104,15 @@ class LedgerFollower:
         return sum(self.acked.values())
 
     def summaries(self) -> list[dict[str, Any]]:
+        """The producers' final summaries found so far (as their JSON)."""
         out = []
         for path in self.ledger_paths:
-            summary = path.with_name(path.name + ".summary.json")
-            if summary.exists():
-                try:
-                    out.append(json.loads(summary.read_text()))
-                except json.JSONDecodeError:  # being written right now
-                    pass
+            try:
+                summary = read_summary(summary_path_for(path))
+            except UsageError:  # not a summary (yet): the producer is not done as far as we know
+                continue
+            if summary is not None:
+                out.append(summary.to_json())
         return out
 
     def producers_done(self) -> bool:

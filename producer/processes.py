@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from streamload.core.ledger import summary_path_for, write_summary
+from streamload.core.producer_summary import summary_path_for, write_summary
 from producer.outcomes import OutcomeTally
 from producer.progress import ProgressLine
 from producer.result import ProducerResult
@@ -150,7 +150,7 @@ class _Supervisor:
                 self.statuses[k] = message["status"]
                 self._merge_status()
             elif "result" in message:
-                self.results[k] = ProducerResult.from_json(message["result"])
+                self.results[k] = ProducerResult.model_validate(message["result"])
         self.finished[k] = True
 
     async def _start_together(self, procs: list) -> None:
@@ -232,9 +232,8 @@ def run_processes(parser: argparse.ArgumentParser, args: argparse.Namespace, pro
     if results:
         merged = ProducerResult.merge(f"{ids[0]}..{ids[-1]}", results)
         if args.ledger:
-            summary = merged.to_json()
-            summary["ledgers"] = [str(per_process_path(args.ledger, pid)) for pid in ids]
-            write_summary(summary_path_for(args.ledger), summary)
+            merged.ledgers = [str(per_process_path(args.ledger, pid)) for pid in ids]
+            write_summary(summary_path_for(args.ledger), merged)
         print(merged.one_line(), file=sys.stderr if args.sink == "stdout" else sys.stdout)
     missing = [pid for pid, r in zip(ids, supervisor.results) if r is None]
     if missing and not any(c in (2, 3) for c in codes):

@@ -1,52 +1,17 @@
-"""``ProducerResult``: what one producer (or N merged) did -- the summary file, the
-one-line summary, and what ``--processes`` adds up."""
+"""``ProducerResult``: the producer's side of its summary (``streamload.core.producer_summary``):
+the one-line summary it prints, and what ``--processes`` adds up."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+
+from streamload.core.producer_summary import ProducerSummary
 
 __all__ = ["ProducerResult"]
 
 
-@dataclass
-class ProducerResult:
-    """What the summary file holds; ``sent + expired + rejected == generated``.
-
-    ``target_rate`` is the profile's mean over the schedule's window (the duration, or up
-    to where ``--total`` or a stop ended it); ``achieved_rate`` is records acknowledged per
-    second over that window or until the last acknowledgement, whichever is longer.
-    """
-
-    producer_id: str
-    generated: int
-    sent: int
-    expired: int
-    rejected: int
-    late: int
-    target_rate: float
-    achieved_rate: float
-    duration_s: float
-    done: bool = True
-    retried: int = 0
-    throttled: int = 0
-    shard_limited: int = 0
-    shards: int = 0  # open shards known at the end (0: not listed, e.g. --no-shard-limit)
-    rejected_reasons: dict[str, int] = field(default_factory=dict)
-    run_id: str = ""
-    started_at: float = 0.0
-    window_s: float = 0.0
-    profile: str = ""
-    sink: str = "kinesis"
-    processes: int = 1
-    error: str | None = None
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ProducerResult":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+class ProducerResult(ProducerSummary):
+    """What one producer (or N merged) did: the summary file's model, ``sent + expired +
+    rejected == generated``."""
 
     def one_line(self) -> str:
         who = f"producer {self.producer_id}" + (f" ({self.processes} processes)" if self.processes > 1 else "")
@@ -60,7 +25,7 @@ class ProducerResult:
         return text + (f" error: {self.error}" if self.error else "")
 
     @classmethod
-    def merge(cls, producer_id: str, results: list["ProducerResult"]) -> "ProducerResult":
+    def merge(cls, producer_id: str, results: list[ProducerSummary]) -> "ProducerResult":
         """The totals of processes that ran side by side: counts and rates add up."""
         reasons: Counter = Counter()
         for r in results:

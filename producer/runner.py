@@ -336,7 +336,7 @@ class _ProducerRun:
         result.shards = len(self.pacer.directory.map) if self.pacer is not None else 0
         if self.ledger is not None:
             self.ledger.close()
-            self.ledger.write_summary(result.to_json())
+            self.ledger.write_summary(result)
             if self.publisher is not None and not await self.publisher.publish():
                 log.warning("the ledger table %s lacks this producer's final ledger; audit from %s",
                             self.table.table, self.ledger.path)

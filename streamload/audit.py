@@ -14,7 +14,6 @@ records: every result is bounded (``audit_sql.MAX_ROWS``) and the counts are exa
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,8 @@ from streamload.core.audit_sql import (
     unstamped_sql,
 )
 from streamload.core.histograms import encode_histogram, new_latency_histogram, percentile_ms
-from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger, summary_path_for
+from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger
+from streamload.core.producer_summary import ProducerSummary, read_summary, summary_path_for
 from streamload.core.seqranges import SeqRanges
 from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.loss_reasons import OUTCOME_REASONS, utc_literal
@@ -42,11 +42,11 @@ class LedgerSet:
     """The run's ledgers (by producer id) and their summaries; ``missing`` never wrote one."""
 
     ledgers: dict[str, ProducerLedger] = field(default_factory=dict)
-    summaries: list[dict] = field(default_factory=list)
+    summaries: list[ProducerSummary] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
     def total(self, key: str) -> int:
-        return sum(int(s.get(key, 0)) for s in self.summaries)
+        return sum(int(getattr(s, key)) for s in self.summaries)
 
 
 def read_ledgers(paths: list[Path], published: dict[str, ProducerLedger] | None = None) -> LedgerSet:
@@ -61,9 +61,8 @@ def read_ledgers(paths: list[Path], published: dict[str, ProducerLedger] | None 
             out.missing.append(str(path))
             continue
         out.ledgers[ledger.producer_id] = ledger
-        summary_path = summary_path_for(Path(path))
-        if summary_path.exists():
-            out.summaries.append(json.loads(summary_path.read_text()))
+        if (summary := read_summary(summary_path_for(path))) is not None:
+            out.summaries.append(summary)
     return out
 
 

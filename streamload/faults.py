@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streamload.core.producer_summary import read_summary, summary_path_for
 from streamload.dataapi.client import DataApiClient, StatementError
 from streamload.loss_reasons import sys_rows, utc_literal
 
@@ -158,15 +159,14 @@ def _producer_counts(ledger_paths: list[Path]) -> dict[str, Any]:
     rejected: Counter = Counter()
     errors = []
     for path in ledger_paths:
-        summary_path = path.with_name(path.name + ".summary.json")
-        if not summary_path.exists():
+        summary = read_summary(summary_path_for(path))
+        if summary is None:
             continue
-        summary = json.loads(summary_path.read_text())
         for key in ("throttled", "retried", "expired", "rejected"):
-            totals[key] += int(summary.get(key) or 0)
-        rejected.update(summary.get("rejected_reasons") or {})
-        if summary.get("error"):
-            errors.append(summary["error"])
+            totals[key] += getattr(summary, key)
+        rejected.update(summary.rejected_reasons)
+        if summary.error:
+            errors.append(summary.error)
     return {**{k: totals[k] for k in ("throttled", "retried", "expired", "rejected")},
             "rejected_reasons": dict(rejected), "errors": errors}
 

@@ -29,6 +29,7 @@ from streamload.locust_history import read_locust_history, read_statement_histor
 from streamload.population_latency import population_latency
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
+from streamload.core.producer_summary import summary_path_for
 from streamload.core.runplan import RUN_FILE_ENV, RunPlan
 from streamload.core.thresholds import evaluate, summary_line
 
@@ -136,7 +137,7 @@ def _write_plan(cfg: StreamloadConfig, out_dir: Path) -> tuple[RunPlan, Path, Pa
     ledger = out_dir / f"ledger-{cfg.producer.producer_id}.json"
     ledgers = _ledger_paths(cfg, ledger)
     for path in {ledger, *ledgers}:
-        for stale in (path, path.with_name(path.name + ".summary.json")):
+        for stale in (path, summary_path_for(path)):
             stale.unlink(missing_ok=True)
     shutil.rmtree(persona_report_dir(out_dir), ignore_errors=True)  # an earlier run's persona reports
     plan = RunPlan(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from streamload.core.ledger import LedgerWriter, read_ledger, summary_path_for
+from streamload.core.ledger import LedgerWriter, read_ledger
+from streamload.core.producer_summary import summary_path_for
 from streamload.core.seqranges import SeqRanges
 
 SHARD = "shardId-000000000000"

@@ -15,6 +15,7 @@ import pytest
 from emulator.stack import LocalStack
 from streamload.core.config import load_config
 from streamload.core.ledger import read_ledger
+from streamload.core.processes import free_port
 from streamload.pipeline import setup_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,11 +147,7 @@ def _plan_file(tmp_path: Path, target: dict, redshift: dict | None = None) -> Pa
 
 
 def test_audit_exits_3_with_one_line_when_the_data_api_is_down(tmp_path):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens once closed
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     plan = _plan_file(tmp_path, {"redshift_data_endpoint_url": dead, "kinesis_endpoint_url": dead})
     result = subprocess.run([sys.executable, "-m", "streamload.cli", "audit", "--plan", str(plan)], cwd=ROOT,
                             env={**os.environ, "AWS_ACCESS_KEY_ID": "streamload-local",

@@ -19,7 +19,6 @@ in none of the ranges were in flight (``unknown outcome``, never counted as lost
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +27,12 @@ from typing import IO, Iterable
 import orjson
 from hdrh.histogram import HdrHistogram
 
+from streamload.core.atomic_write import write_atomically
 from streamload.core.histograms import decode_histogram, encode_histogram, new_latency_histogram
+from streamload.core.producer_summary import ProducerSummary, summary_path_for, write_summary
 from streamload.core.seqranges import SeqRanges
 
-__all__ = ["LEDGER_FORMAT", "LedgerEntry", "ProducerLedger", "LedgerWriter", "planned_producer_id", "read_ledger", "summary_path_for",
-           "write_summary"]
+__all__ = ["LEDGER_FORMAT", "LedgerEntry", "ProducerLedger", "LedgerWriter", "planned_producer_id", "read_ledger"]
 
 LEDGER_FORMAT = "streamload-ledger/2"
 SNAPSHOT_EVERY_S = 1.0
@@ -40,20 +40,6 @@ MAX_BUCKETS = 1024
 
 LedgerEntry = tuple[str, str, int, str, str, float, float]
 """One acknowledged record: (event_id, producer_id, seq, shard_id, sequence_number, produced_at, acked_at)."""
-
-
-def summary_path_for(ledger_path: Path) -> Path:
-    return ledger_path.with_name(ledger_path.name + ".summary.json")
-
-
-def write_summary(path: Path, summary: dict) -> None:
-    _write_atomically(path, orjson.dumps(summary, option=orjson.OPT_INDENT_2))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 @dataclass
@@ -271,13 +257,16 @@ class LedgerWriter:
         old = self.state.wal
         self.state.wal = old + 1
         self.state.updated_at = self._clock()
-        _write_atomically(self.path, orjson.dumps(self.state.to_json()))
+        write_atomically(self.path, orjson.dumps(self.state.to_json()))
         if self._wal is not None:
             self._wal.close()
         _wal_path(self.path, old).unlink(missing_ok=True)
         self._wal = None if self.state.done else _wal_path(self.path, self.state.wal).open("wb")
 
-    def write_summary(self, summary: dict) -> None:
+    def write_summary(self, summary: ProducerSummary | dict) -> None:
+        """The producer's summary beside the ledger (a dict is read as a ``ProducerSummary``)."""
+        if isinstance(summary, dict):
+            summary = ProducerSummary.model_validate(summary)
         write_summary(self.summary_path, summary)
 
     def close(self) -> None:

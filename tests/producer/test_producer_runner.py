@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import urllib.request
 
 import orjson
@@ -13,6 +12,7 @@ from producer import ProducerOptions, TargetError, run_producer
 from producer.schemas import make_generator
 from producer_test_support import FakeKinesis, assert_ledger_adds_up, client_error, seqs_of
 from streamload.core.ledger import read_ledger
+from streamload.core.processes import free_port
 from streamload.core.seqranges import SeqRanges
 
 SUMMARY_KEYS = {"producer_id", "generated", "sent", "expired", "rejected", "late", "target_rate",
@@ -139,9 +139,7 @@ def test_options_raise_value_error_when_invalid(tmp_path, bad, match):
 
 
 def test_run_serves_prometheus_metrics_on_loopback_when_metrics_port_given(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
 
     async def scenario():
         stop = asyncio.Event()

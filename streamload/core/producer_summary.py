@@ -1,0 +1,102 @@
+"""The producer summary: what one producer (or ``--processes N`` merged) did, as
+``<ledger>.summary.json`` beside its compact ledger.
+
+The producer writes it once, at the end (``write_summary``, atomically); every reader -- the
+audit, the fault section, the probe, capacity steps -- goes through ``read_summary``. Keys
+(JSON, unchanged from the ``ProducerResult`` dataclass this replaced): ``producer_id``,
+``generated``, ``sent``, ``expired``, ``rejected``, ``late`` (counts; ``sent + expired +
+rejected == generated``), ``target_rate``, ``achieved_rate`` (records/s), ``duration_s``,
+``done``, ``retried``, ``throttled``, ``shard_limited``, ``shards``, ``rejected_reasons``
+(reason -> count), ``run_id``, ``started_at`` (epoch s), ``window_s``, ``profile``, ``sink``,
+``processes``, ``error`` (one line, or null), and on a merged summary only ``ledgers`` (each
+process's ledger). Keys a reader does not know (an older or newer producer's) are ignored.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from streamload.core.atomic_write import write_atomically
+from streamload.core.errors import UsageError
+
+__all__ = ["SUMMARY_SUFFIX", "ProducerSummary", "summary_path_for", "write_summary", "read_summary"]
+
+SUMMARY_SUFFIX = ".summary.json"
+
+
+class ProducerSummary(BaseModel):
+    """One producer's totals. ``target_rate`` is the profile's mean over the schedule's window
+    (the duration, or up to where ``--total`` or a stop ended it); ``achieved_rate`` is records
+    acknowledged per second over that window or until the last acknowledgement, whichever is
+    longer. Counts default to 0 so a summary missing a count (an older producer's) still reads.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    producer_id: str = ""
+    generated: int = 0
+    sent: int = 0
+    expired: int = 0
+    rejected: int = 0
+    late: int = 0
+    target_rate: float = 0.0
+    achieved_rate: float = 0.0
+    duration_s: float = 0.0
+    done: bool = True
+    retried: int = 0
+    throttled: int = 0
+    shard_limited: int = 0
+    shards: int = 0  # open shards known at the end (0: not listed, e.g. --no-shard-limit)
+    rejected_reasons: dict[str, int] = Field(default_factory=dict)
+    run_id: str = ""
+    started_at: float = 0.0
+    window_s: float = 0.0
+    profile: str = ""
+    sink: str = "kinesis"
+    processes: int = 1
+    error: str | None = None
+    ledgers: list[str] | None = None  # a merged summary's per-process ledgers
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's content: every field, ``ledgers`` only on a merged summary."""
+        return self.model_dump(exclude={"ledgers"} if self.ledgers is None else None)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Dict-style read, for callers still written against the raw JSON (``capacity.py``);
+        new code reads the attributes."""
+        return getattr(self, key, default) if key in type(self).model_fields else default
+
+
+def summary_path_for(ledger_path: Path) -> Path:
+    """``out/ledger-p0.json`` -> ``out/ledger-p0.json.summary.json``."""
+    ledger_path = Path(ledger_path)
+    return ledger_path.with_name(ledger_path.name + SUMMARY_SUFFIX)
+
+
+def write_summary(path: Path, summary: ProducerSummary) -> None:
+    write_atomically(Path(path), orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2))
+
+
+def read_summary(path: Path) -> ProducerSummary | None:
+    """The summary at ``path``; None if there is none (the producer has not finished, or never
+    started); UsageError (one line naming the file) if it is not a producer summary."""
+    path = Path(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not a producer summary (not JSON: {exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a producer summary (a JSON {type(data).__name__}, not an object)")
+    try:
+        return ProducerSummary.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise UsageError(f"{path}: not a producer summary ({where}: {first['msg']})") from None
