@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from streamload.compare import COUNT_METRICS, LATENCY_METRICS, latency_ms
 from streamload.core.config import ConfigError, StreamloadConfig
-from streamload.report import Number, ReportFile, RunReport, read_report_json, report_from_json
+from streamload.report import Number, ReportFile, RunReport, read_report_json, report_from_json, validation_summary
 
 __all__ = ["BASELINE_KIND", "BaselineFile", "isolated", "local_stack_for", "summarise_runs", "format_baseline",
            "read_baseline", "run_baseline", "targets_local_stack", "write_baseline"]
@@ -147,9 +147,7 @@ def read_baseline(path: Path, what: str = "baseline") -> RunReport | BaselineFil
         try:
             read: RunReport | BaselineFile = BaselineFile.model_validate(data)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(map(str, problem["loc"]))
-            raise ConfigError(f"{what} {path} is not a streamload baseline file: {where}: {problem['msg']}") from None
+            raise ConfigError(f"{what} {path} is not a streamload baseline file: {validation_summary(exc)}") from None
     else:
         read = report_from_json(data, path, what)
     values = read.to_json()

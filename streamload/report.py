@@ -30,7 +30,7 @@ from streamload.core.errors import ConfigError
 
 __all__ = ["RESULT_KEYS", "AuditCounts", "BaselineComparison", "ComparisonRow", "CostEstimate", "LoadProcesses",
            "Number", "ReportFile", "RunReport", "ThresholdOutcome", "as_report_json", "build_report", "read_report",
-           "read_report_json", "report_from_json", "result_line", "write_report"]
+           "read_report_json", "report_from_json", "result_line", "validation_summary", "write_report"]
 
 # rls_violations: rows or columns personas saw that RLS should hide; nan when personas are off.
 RESULT_KEYS = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms", "rls_violations")
@@ -201,7 +201,8 @@ def result_line(report: RunReport | Mapping[str, Any]) -> str:
     return "RESULT " + " ".join(f"{key}={_fmt(data.get(key))}" for key in RESULT_KEYS)
 
 
-def _validation_summary(exc: ValidationError) -> str:
+def validation_summary(exc: ValidationError) -> str:
+    """A pydantic error in one line: where the first wrong field is, what is wrong, how many more."""
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "the top level"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
@@ -218,7 +219,7 @@ def write_report(report: RunReport | Mapping[str, Any], out_dir: Path) -> Path:
         try:
             RunReport.model_validate(report)
         except ValidationError as exc:
-            raise ValueError(f"the run report does not match RunReport: {_validation_summary(exc)}") from None
+            raise ValueError(f"the run report does not match RunReport: {validation_summary(exc)}") from None
         data = report
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.json"
@@ -257,7 +258,7 @@ def report_from_json(data: dict[str, Any], path: Path | str, what: str = "report
     try:
         report = RunReport.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{what} {path} is not a streamload run report: {_validation_summary(exc)}") from None
+        raise ConfigError(f"{what} {path} is not a streamload run report: {validation_summary(exc)}") from None
     if not report.model_fields_set & RunReport.model_fields.keys():  # extras count as set too
         raise ConfigError(f"{what} {path} is not a streamload run report: it has none of its fields "
                           "(run_id, produced, e2e_p99_ms, ...)")

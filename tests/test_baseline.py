@@ -62,6 +62,9 @@ def test_read_baseline_names_the_file_when_it_is_not_a_report(tmp_path):
     bad.write_text("{oops")
     with pytest.raises(ConfigError, match="b.json is not JSON"):
         read_baseline(bad)
+    bad.write_text(json.dumps({"kind": "streamload-baseline", "e2e_p99_ms": 900, "noise": {"e2e_p99_ms": "big"}}))
+    with pytest.raises(ConfigError, match="b.json is not a streamload baseline file: noise.e2e_p99_ms"):
+        read_baseline(bad)
     with pytest.raises(ConfigError, match="cannot read baseline .*missing.json"):
         read_baseline(tmp_path / "missing.json")
     good = tmp_path / "g.json"
