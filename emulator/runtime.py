@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from streamload.core.errors import EXIT_OK, UsageError
+
 from .http2 import HTTP2_SERVICE, Http2Connection, Http2Service, ProtocolSniffer
 
-__all__ = ["LOOPBACK", "RunningServer", "serve_app", "serve_until_signalled", "BackgroundServer", "new_event_loop",
-           "run"]
+__all__ = ["LOOPBACK", "RunningServer", "serve_app", "serve_until_signalled", "serve_in_foreground",
+           "BackgroundServer", "new_event_loop", "run"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -115,6 +117,19 @@ async def serve_until_signalled(
         await stop.wait()
     finally:
         await server.close()
+
+
+def serve_in_foreground(serve: Coroutine[None, None, None], service: str, host: str, port: int) -> int:
+    """Run an emulator's ``python -m`` server (``serve`` ends in ``serve_until_signalled``)
+    until it is signalled: exit 0. An address it cannot bind (a port in use) or a setting
+    the flags make invalid is a one-line ``UsageError`` (exit 2) for ``reports_errors``."""
+    try:
+        run(serve)
+    except OSError as error:
+        raise UsageError(f"cannot serve {service} on {host}:{port}: {error}") from None
+    except ValueError as error:  # pydantic's are several lines: one is asked for
+        raise UsageError("invalid setting: " + "; ".join(line.strip() for line in str(error).splitlines())) from None
+    return EXIT_OK
 
 
 @dataclass

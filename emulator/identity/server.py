@@ -14,7 +14,8 @@ import argparse
 
 from aiohttp import web
 
-from emulator.runtime import LOOPBACK, run, serve_until_signalled
+from emulator.runtime import LOOPBACK, serve_in_foreground, serve_until_signalled
+from streamload.core.errors import reports_errors
 
 from .models import IdentityBackend
 from .registry import IdentityRegistry
@@ -50,15 +51,11 @@ async def _serve(host: str, port: int) -> None:
                                 on_started=lambda server: app[IDENTITY_BACKEND].bind_issuer(server.url))
 
 
+@reports_errors("python -m emulator.identity")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emulator.identity",
                                      description="Local OIDC issuer, STS and SSO-OIDC for the sales personas.")
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    try:
-        run(_serve(args.host, args.port))
-    except OSError as error:
-        print(f"cannot serve the identity stack on {args.host}:{args.port}: {error}")
-        return 2
-    return 0
+    return serve_in_foreground(_serve(args.host, args.port), "the identity stack", args.host, args.port)

@@ -13,13 +13,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from emulator.http2 import HTTP2_SERVICE, Http2Service
-from emulator.runtime import LOOPBACK, run, serve_until_signalled
+from emulator.runtime import LOOPBACK, serve_in_foreground, serve_until_signalled
+from streamload.core.errors import reports_errors
 
 from .admin import add_admin_routes
 from .auth import RequestAuthenticator
@@ -140,14 +140,7 @@ async def _serve(args: argparse.Namespace) -> None:
     await serve_until_signalled(app, args.host, args.port, "KINESIS_URL")
 
 
+@reports_errors("python -m emulator.kinesis")
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    try:
-        run(_serve(args))
-    except OSError as error:  # e.g. port in use: say so, exit like other usage errors
-        print(f"cannot serve Kinesis on {args.host}:{args.port}: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:  # invalid settings from flags
-        print(f"invalid setting: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return serve_in_foreground(_serve(args), "Kinesis", args.host, args.port)

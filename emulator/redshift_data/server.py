@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 
 from aiohttp import web
 
-from emulator.runtime import LOOPBACK, run, serve_until_signalled
+from emulator.runtime import LOOPBACK, serve_in_foreground, serve_until_signalled
+from streamload.core.errors import TargetUnreachable, reports_errors
 
 from .models import RedshiftDataBackend
 from .responses import RedshiftDataResponses
@@ -58,36 +58,32 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(settings: RedshiftDataSettings, host: str, port: int) -> None:
+async def _serve(args: argparse.Namespace, pg_dsn: str) -> None:
+    settings = RedshiftDataSettings(
+        pg_dsn=pg_dsn, kinesis_endpoint_url=args.kinesis_endpoint, region=args.region,
+        auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size,
+        allow_unsigned_requests=args.allow_unsigned)
     app = await create_app(settings)
-    await serve_until_signalled(app, host, port, "REDSHIFT_DATA_URL")
+    await serve_until_signalled(app, args.host, args.port, "REDSHIFT_DATA_URL")
 
 
+def _throwaway_postgres(stack: ExitStack) -> str:
+    """Start a PostgreSQL that ``stack`` stops; its DSN, also printed as ``POSTGRES_DSN=``."""
+    from emulator.postgres import PostgresServer, PostgresStartError
+
+    try:
+        dsn = stack.enter_context(PostgresServer()).dsn
+    except (PostgresStartError, OSError) as error:
+        raise TargetUnreachable(f"cannot start PostgreSQL: {error}") from None
+    print(f"POSTGRES_DSN={dsn}", flush=True)
+    return dsn
+
+
+@reports_errors("python -m emulator.redshift_data")
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is expected
     with ExitStack() as stack:
-        try:
-            pg_dsn = args.pg_dsn
-            if pg_dsn is None:
-                from emulator.postgres import PostgresServer, PostgresStartError
-
-                try:
-                    pg_dsn = stack.enter_context(PostgresServer()).dsn
-                except PostgresStartError as error:
-                    print(f"cannot start PostgreSQL: {error}", file=sys.stderr)
-                    return 3
-                print(f"POSTGRES_DSN={pg_dsn}", flush=True)
-            settings = RedshiftDataSettings(
-                pg_dsn=pg_dsn, kinesis_endpoint_url=args.kinesis_endpoint, region=args.region,
-                auto_refresh_interval_s=args.auto_refresh_interval, pool_size=args.pool_size,
-                allow_unsigned_requests=args.allow_unsigned)
-            run(_serve(settings, args.host, args.port))
-        except OSError as error:
-            print(f"cannot serve the Data API on {args.host}:{args.port}: {error}", file=sys.stderr)
-            return 2
-        except ValueError as error:
-            print(f"invalid setting: {error}", file=sys.stderr)
-            return 2
-    return 0
+        pg_dsn = args.pg_dsn if args.pg_dsn is not None else _throwaway_postgres(stack)
+        return serve_in_foreground(_serve(args, pg_dsn), "the Data API", args.host, args.port)

@@ -21,14 +21,16 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from botocore.exceptions import EndpointConnectionError  # noqa: E402
 
-from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client  # noqa: E402
+from streamload.dataapi.client import DataApiClient, make_boto3_client  # noqa: E402
 from streamload.sales_setup import (COUNTRIES, SETUP_SQL, apply_setup, insert_sql, load_sales,  # noqa: E402,F401
                                   sales_rows, setup_statements)
 from streamload.core.config import RedshiftConfig, TargetConfig  # noqa: E402
+from streamload.core.errors import TargetUnreachable, reports_errors  # noqa: E402
 
 __all__ = ["SETUP_SQL", "COUNTRIES", "sales_rows", "setup_statements", "apply_setup", "load_sales", "insert_sql"]
 
 
+@reports_errors("scripts/sales/seed.py")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/sales/seed.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint-url", help="Data API endpoint (the local stack); unset = AWS")
@@ -51,16 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     redshift = RedshiftConfig(database=args.database, workgroup_name=args.workgroup,
                               cluster_identifier=args.cluster, db_user=args.db_user)
     client = DataApiClient(make_boto3_client(target), redshift)
-    try:
+    try:  # a failed statement is a StatementError (exit 1), reported by reports_errors
         if not args.skip_setup:
             print(f"set-up: {apply_setup(client)} statements")
         per_region = load_sales(client, args.rows, args.seed)
     except EndpointConnectionError as exc:
-        print(f"cannot reach the Data API: {exc}", file=sys.stderr)
-        return 3
-    except StatementError as exc:
-        print(f"statement failed: {exc}", file=sys.stderr)
-        return 1
+        raise TargetUnreachable(f"cannot reach the Data API: {exc}") from None
     print("loaded " + " ".join(f"{region}={n}" for region, n in sorted(per_region.items())))
     return 0
 
