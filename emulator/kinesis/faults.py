@@ -108,37 +108,32 @@ class FaultInjector:
         self.throttled[operation] += 1
         metrics.throttled_requests_total.labels(operation=operation).inc()
 
-    def record_fails(self) -> bool:
-        """Draw whether this record (or call) fails; counted when it does."""
-        fraction = self.plan.internal_failure_fraction
+    def _injects(self, fraction: float, kind: str) -> bool:
+        """Draw whether a fault of ``kind``, planned for ``fraction`` of the draws, happens
+        now; counted when it does. A fraction of 0 draws nothing, so the random sequence of
+        a seeded plan does not depend on the faults it leaves off."""
         if fraction > 0 and self._random.random() < fraction:
-            self.count_injected("internal_failure")
+            self.count_injected(kind)
             return True
         return False
+
+    def record_fails(self) -> bool:
+        """Draw whether this record (or call) fails; counted when it does."""
+        return self._injects(self.plan.internal_failure_fraction, "internal_failure")
 
     def record_lost(self) -> bool:
         """Draw whether this put record is acknowledged but not stored; counted when it is."""
-        fraction = self.plan.lose_record_fraction
-        if fraction > 0 and self._random.random() < fraction:
-            self.count_injected("lost_record")
-            return True
-        return False
+        return self._injects(self.plan.lose_record_fraction, "lost_record")
 
     def response_drops(self, stored_records: int) -> bool:
         """Draw whether a handled put call goes unanswered; counted (with its stored records) when it does."""
-        fraction = self.plan.drop_response_fraction
-        if fraction > 0 and self._random.random() < fraction:
-            self.count_injected("dropped_response")
-            self.injected["unanswered_records"] += stored_records
-            return True
-        return False
+        if not self._injects(self.plan.drop_response_fraction, "dropped_response"):
+            return False
+        self.injected["unanswered_records"] += stored_records
+        return True
 
     def connection_drops(self) -> bool:
-        fraction = self.plan.drop_connection_fraction
-        if fraction > 0 and self._random.random() < fraction:
-            self.count_injected("dropped_connection")
-            return True
-        return False
+        return self._injects(self.plan.drop_connection_fraction, "dropped_connection")
 
     def pause_remaining_s(self) -> float:
         return max(0.0, self._paused_until - self._monotonic())
