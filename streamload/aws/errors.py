@@ -7,6 +7,9 @@ tree under ``streamload.core.errors.StreamloadError``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -23,7 +26,10 @@ from streamload.core.errors import (
     EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE, ConfigError, StreamloadError, TargetUnreachable,
 )
 
-__all__ = ["AwsSetupError", "AwsConfigError", "AwsUnreachable", "error_code", "translate_boto_error"]
+__all__ = ["AwsSetupError", "AwsConfigError", "AwsUnreachable", "error_code", "none_if_missing",
+           "translate_boto_error"]
+
+_Found = TypeVar("_Found")
 
 
 class AwsSetupError(StreamloadError):
@@ -42,6 +48,17 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Code", ""))
     return ""
+
+
+def none_if_missing(missing_code: str, read: Callable[[], _Found]) -> _Found | None:
+    """``read()``, or None when AWS answers ``missing_code`` (its not-found error for what
+    is read: IAM's ``NoSuchEntity``, Kinesis' ``ResourceNotFoundException``)."""
+    try:
+        return read()
+    except ClientError as exc:
+        if error_code(exc) == missing_code:
+            return None
+        raise
 
 
 def translate_boto_error(exc: BaseException, doing: str) -> AwsSetupError:

@@ -6,11 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from streamload.aws.changes import Change
 from streamload.aws.config import RUN_ID_TAG
-from streamload.aws.errors import error_code
+from streamload.aws.errors import error_code, none_if_missing
 from streamload.aws.policies import canonical_policy, policy_from_api
 from streamload.aws.waits import Backoff
 
@@ -30,29 +28,17 @@ def _tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
 
 
-def _not_found(exc: Exception) -> bool:
-    return error_code(exc) == "NoSuchEntity"
-
-
 def policy_document(iam: Any, arn: str) -> dict[str, Any] | None:
-    try:
-        policy = iam.get_policy(PolicyArn=arn)["Policy"]
-    except ClientError as exc:
-        if _not_found(exc):
-            return None
-        raise
+    policy = none_if_missing("NoSuchEntity", lambda: iam.get_policy(PolicyArn=arn)["Policy"])
+    if policy is None:
+        return None
     version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
     return policy_from_api(version["PolicyVersion"]["Document"])
 
 
 def role_trust(iam: Any, name: str) -> dict[str, Any] | None:
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except ClientError as exc:
-        if _not_found(exc):
-            return None
-        raise
-    return policy_from_api(role["AssumeRolePolicyDocument"])
+    role = none_if_missing("NoSuchEntity", lambda: iam.get_role(RoleName=name)["Role"])
+    return None if role is None else policy_from_api(role["AssumeRolePolicyDocument"])
 
 
 def role_tags(iam: Any, name: str) -> dict[str, str]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from streamload.aws.changes import Change
 from streamload.aws.config import RUN_ID_TAG
-from streamload.aws.errors import AwsSetupError, error_code
+from streamload.aws.errors import AwsSetupError, none_if_missing
 from streamload.aws.waits import Backoff
 
 __all__ = ["observe_stream", "wait_stream_active", "stream_summary", "tagged_streams", "delete_stream"]
@@ -19,12 +17,8 @@ class StreamNotActive(Exception):
 
 
 def stream_summary(kinesis: Any, name: str) -> dict[str, Any] | None:
-    try:
-        return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    return none_if_missing("ResourceNotFoundException",
+                           lambda: kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"])
 
 
 def stream_tags(kinesis: Any, name: str) -> dict[str, str]:
