@@ -11,7 +11,7 @@ import pytest
 
 from streamload.core.personas import DEFAULT_PERSONAS
 from loadtest.persona_report import PersonaRecorder, apply_persona_results, persona_report_dir
-from loadtest.personas import check_result
+from loadtest.personas import PersonaProcess, check_result
 from streamload.sales_setup import COUNTRIES, SETUP_SQL, insert_sql, sales_rows, setup_sql_for, setup_statements
 from streamload.core.config import ConfigError, load_config
 from streamload.report import result_line
@@ -149,6 +149,22 @@ def test_problem_says_no_rows_when_a_persona_only_got_empty_results(tmp_path):
     _write(tmp_path, _clean_recorder(empty=("ming",)), 1)
     problems = apply_persona_results({}, NAMES, tmp_path)
     assert len(problems) == 1 and problems[0].startswith("persona ming received no rows in 3 queries")
+
+
+def test_persona_process_report_reaches_the_run_report_when_its_users_queried(tmp_path, monkeypatch):
+    monkeypatch.delenv("STREAMLOAD_PERSONA_REPORT", raising=False)
+    cfg = load_config(None, {"personas": {"enabled": True}, "redshift": {"db_user": "admin"}}, environ={})
+    plan = RunPlan(run_id="r", started_at=0.0, config=_plan_config(cfg), probe_out=str(tmp_path / "probe.json"))
+    shared = PersonaProcess(cfg.personas, cfg.target, fire=lambda **_: None)
+    runners = [shared.runner(name, cfg.redshift, cfg.load, fire=lambda **_: None) for name in NAMES]
+    assert all(r.recorder is shared.recorder and r.sessions is shared.sessions for r in runners)
+    assert {r.redshift.db_user for r in runners} == {None}  # each persona is its own database user
+    for persona in DEFAULT_PERSONAS:
+        shared.recorder.query(persona.name, check_result(persona, ["region"], [[persona.allowed_regions[0]]]),
+                              "SELECT", 0.01)
+    shared.write_report(plan)
+    report: dict = {}
+    assert apply_persona_results(report, NAMES, tmp_path) == [] and report["rls_violations"] == 0
 
 
 _LOCUSTFILE_PROBE = """
