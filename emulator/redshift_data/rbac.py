@@ -24,7 +24,7 @@ from psycopg import sql
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from .translate import SqlTranslationError, _Tokens, translate_expression
+from .translate import SqlTranslationError, _Tokens, schema_and_name, translate_expression
 
 __all__ = ["RBAC_CATALOG_SQL", "CreateRlsPolicy", "DropRlsPolicy", "AttachRlsPolicy", "TableRowLevelSecurity",
            "GrantRole", "parse_rbac_statement", "RbacCatalog", "FEDERATED_PREFIXES", "ensure_role"]
@@ -85,14 +85,6 @@ class GrantRole:
     admin_option: bool
 
 
-def _table_key(name: tuple[str, ...]) -> tuple[str, str]:
-    if len(name) == 1:
-        return "public", name[0]
-    if len(name) == 2:
-        return name[0], name[1]
-    raise SqlTranslationError(f"improper qualified name (too many dotted names): {'.'.join(name)}")
-
-
 def _single(tokens: _Tokens) -> str:
     name = tokens.name()
     if len(name) != 1:
@@ -129,15 +121,15 @@ def parse_rbac_statement(sql_text: str):
             name = _single(tokens)
             tokens.expect("ON")
             tokens.accept("TABLE")
-            tables = [_table_key(tokens.name())]
+            tables = [schema_and_name(tokens.name())]
             while tokens.accept(","):
-                tables.append(_table_key(tokens.name()))
+                tables.append(schema_and_name(tokens.name()))
             tokens.expect(preposition)
             grantees = _grantees(tokens)
             _expect_end(tokens)
             return AttachRlsPolicy(name, tuple(tables), grantees, verb == "ATTACH")
     if tokens.accept("ALTER", "TABLE"):
-        table = _table_key(tokens.name())
+        table = schema_and_name(tokens.name())
         if not tokens.accept("ROW", "LEVEL", "SECURITY"):
             return None
         enabled = tokens.accept("ON")

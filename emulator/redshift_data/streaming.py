@@ -23,7 +23,7 @@ from .kinesis_reader import KinesisReader
 from .scan_errors import poison_record_error
 from .system_views import MAX_KINESIS_DATA_BYTES, REFRESH_HISTORY_INSERT, SCAN_ERROR_INSERT
 from .translate import (CreateKinesisSchema, CreateMaterializedView, DropMaterializedView, SqlTranslationError,
-                        UnsupportedSqlError, parse_redshift, translate_expression)
+                        UnsupportedSqlError, parse_redshift, schema_and_name, translate_expression)
 
 __all__ = ["StreamingIngestion", "CATALOG_SQL", "STREAM_COLUMNS"]
 
@@ -82,14 +82,6 @@ async def _zone_maps(conn: psycopg.AsyncConnection, view_schema: str, view_name:
             sql.Identifier(view_schema, view_name), sql.Identifier(column)))
 
 
-def _view_key(name: tuple[str, ...]) -> tuple[str, str]:
-    if len(name) == 1:
-        return "public", name[0]
-    if len(name) == 2:
-        return name[0], name[1]
-    raise SqlTranslationError(f"improper qualified name (too many dotted names): {'.'.join(name)}")
-
-
 def _stage_source(alias: str) -> exp.Subquery:
     """``(SELECT *, <legacy aliases> FROM pg_temp.streamload_stage) AS alias``."""
     legacy = ", ".join(f"{new} AS {old}" for old, new in LEGACY_COLUMN_NAMES.items())
@@ -131,7 +123,7 @@ class StreamingIngestion:
         stream_table = streams[0]
         stream_table.replace(_stage_source(stream_table.alias or stream_table.name))
         select_sql = translate_expression(tree)
-        view_schema, view_name = _view_key(command.name)
+        view_schema, view_name = schema_and_name(command.name)
         view = sql.Identifier(view_schema, view_name)
         insert_sql = sql.SQL("INSERT INTO {} {}").format(view, sql.SQL(select_sql)).as_string(conn)
         async with conn.transaction():
@@ -147,7 +139,7 @@ class StreamingIngestion:
 
     async def drop_materialized_view(self, conn: psycopg.AsyncConnection, command: DropMaterializedView) -> bool:
         """Drop a streaming MV and its checkpoints; False when it is not a streaming MV."""
-        view_schema, view_name = _view_key(command.name)
+        view_schema, view_name = schema_and_name(command.name)
         async with conn.transaction():
             deleted = await conn.execute(
                 f"DELETE FROM {CATALOG_SCHEMA}.streaming_views WHERE view_schema = %s AND view_name = %s",
@@ -173,7 +165,7 @@ class StreamingIngestion:
         Rows, checkpoints and scan errors commit together; the outcome is written to
         SYS_MV_REFRESH_HISTORY either way (a failure after the rollback).
         """
-        view_schema, view_name = _view_key(name)
+        view_schema, view_name = schema_and_name(name)
         lock = self._refresh_locks.setdefault((database, view_schema, view_name), asyncio.Lock())
         async with lock:
             started = _utc_now()

@@ -43,6 +43,7 @@ __all__ = [
     "CASE_RULES",
     "split_statements",
     "parse_statement",
+    "schema_and_name",
     "translate_expression",
     "HELPER_FUNCTIONS_SQL",
 ]
@@ -179,6 +180,16 @@ class _Tokens:
 
     def at_end(self) -> bool:
         return self.pos >= len(self.tokens)
+
+
+def schema_and_name(name: tuple[str, ...]) -> tuple[str, str]:
+    """``(schema, object)`` of a name read by ``_Tokens.name``; an unqualified one is in
+    ``public``. A three-part name is refused in PostgreSQL's words."""
+    if len(name) == 1:
+        return "public", name[0]
+    if len(name) == 2:
+        return name[0], name[1]
+    raise SqlTranslationError(f"improper qualified name (too many dotted names): {'.'.join(name)}")
 
 
 def parse_statement(sql: str, parameters: dict[str, str] | None = None, case: CaseRules | None = None):
