@@ -35,9 +35,10 @@ from .super_unnest import unnest_item
 
 __all__ = ["SuperTranslator"]
 
-_RANGE_HELPERS = {exp.LT: "super_lt", exp.LTE: "super_le", exp.GT: "super_gt", exp.GTE: "super_ge"}
-_ARITHMETIC_HELPERS = {exp.Add: "super_add", exp.Sub: "super_sub", exp.Mul: "super_mul", exp.Div: "super_div",
-                       exp.Mod: "super_mod"}
+# Ordering comparisons and arithmetic: with a SUPER operand, the helper that computes them.
+_BINARY_HELPERS = {exp.LT: "super_lt", exp.LTE: "super_le", exp.GT: "super_gt", exp.GTE: "super_ge",
+                   exp.Add: "super_add", exp.Sub: "super_sub", exp.Mul: "super_mul", exp.Div: "super_div",
+                   exp.Mod: "super_mod"}
 _EQUALITY = (exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.NullSafeNEQ)
 _MATH = (exp.Floor, exp.Ceil, exp.Round, exp.Trunc, exp.Abs)
 _STRING_FUNCTIONS = (exp.Like, exp.ILike, exp.RegexpLike, exp.SimilarTo, exp.DPipe, exp.Upper, exp.Lower,
@@ -117,18 +118,14 @@ class SuperTranslator:
             return self._cast(node)
         if isinstance(node, _EQUALITY):
             return self._equality(node)
-        if isinstance(node, tuple(_RANGE_HELPERS)):
+        if isinstance(node, tuple(_BINARY_HELPERS)):
             if is_super(node.this) or is_super(node.expression):
-                return _call(_RANGE_HELPERS[type(node)], to_super(node.this), to_super(node.expression))
+                return _call(_BINARY_HELPERS[type(node)], to_super(node.this), to_super(node.expression))
             return node
         if isinstance(node, exp.In):
             return self._in(node)
         if isinstance(node, exp.Between):
             return self._between(node)
-        if isinstance(node, tuple(_ARITHMETIC_HELPERS)):
-            if is_super(node.this) or is_super(node.expression):
-                return _call(_ARITHMETIC_HELPERS[type(node)], to_super(node.this), to_super(node.expression))
-            return node
         if isinstance(node, exp.Neg):
             return _call("super_neg", node.this) if is_super(node.this) else node
         if isinstance(node, _STRING_FUNCTIONS):
