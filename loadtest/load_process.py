@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
-
 from hdrh.histogram import HdrHistogram
 
 from loadtest import metrics
+from loadtest.open_model import OpenModelExecutor
 from loadtest.output import PROCESS_INDEX_ENV, DataApiPoll, LoadTestOutput, ProbeFindings, output_path
+from loadtest.personas import PersonaProcess
 from loadtest.probe import HIST_LOWEST_US, LedgerFollower, ProbeState, new_latency_histogram
 from streamload.core.histograms import encode_histogram
 from streamload.core.runplan import RunPlan
@@ -45,8 +45,8 @@ class LoadProcess:
         self.index = int(os.environ.get(PROCESS_INDEX_ENV, "0"))
         self.statement_histograms: dict[str, HdrHistogram] = {}
         self.poll_error = new_latency_histogram()  # per statement: how late its finish was seen
-        self.open_executors: dict[str, Any] = {}  # name -> OpenModelExecutor
-        self.personas: Any = None  # loadtest.personas.PersonaProcess, once a persona user starts
+        self.open_executors: dict[str, OpenModelExecutor] = {}
+        self.personas: PersonaProcess | None = None  # set by the first persona user of this process
         load = self.cfg.load
         connections = self.mix.total + load.open_max_concurrency * len(self.mix.open)
         self.boto = make_boto3_client(self.cfg.target, max_pool_connections=max(10, connections * 2))
