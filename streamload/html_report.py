@@ -18,7 +18,7 @@ from pathlib import Path
 from streamload import charts
 from streamload import report_data as data
 from streamload.charts.units import COLOURS, fmt_count, fmt_ms
-from streamload.report import RunReport, as_report_json
+from streamload.report import RunReport, as_run_report
 from streamload.report_header import headline, threshold_rows, verdict, what_was_tested
 from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
 
@@ -43,7 +43,7 @@ class _Missing:
         return missing(what)
 
 
-def _thresholds(report: dict) -> str:
+def _thresholds(report: RunReport) -> str:
     rows = threshold_rows(report)
     if not rows:
         return section("Thresholds", missing("Thresholds", "none configured: this run cannot fail on latency or loss "
@@ -55,16 +55,15 @@ def _thresholds(report: dict) -> str:
     return section("Thresholds", body + "<p class='muted'>A threshold without a measured value fails.</p>")
 
 
-def _e2e_cards(report: dict, gaps: _Missing) -> list[str]:
+def _e2e_cards(report: RunReport, gaps: _Missing) -> list[str]:
     run_charts = charts.load("run_charts")
-    probe = report.get("probe") or {}
+    probe = report.probe
     samples = probe.get("latency_samples") or []
     bands = data.time_bands(samples)
     over_time = (run_charts.e2e_over_time(samples, bands) if bands else
                  gaps.note("E2E latency over time", "the probe's latency_samples"))
     population = data.population_stages(report)
-    rule = (report.get("e2e_population") or {}).get("rule") if isinstance(report.get("e2e_population"), dict) else None
-    error = (report.get("e2e_population") or {}).get("error") if isinstance(report.get("e2e_population"), dict) else None
+    rule, error = report.e2e_population.get("rule"), report.e2e_population.get("error")
     note = ("Probe: the records the probe found (a canary). "
             + (f"All records: {rule or 'stages computed in SQL over every record'}." if population else
                f"Stage latency over every record could not be counted: {error}." if error else
@@ -84,7 +83,7 @@ def _e2e_cards(report: dict, gaps: _Missing) -> list[str]:
             card("Latency percentile distribution", curve, note)]
 
 
-def _stage_card(report: dict, gaps: _Missing) -> str:
+def _stage_card(report: RunReport, gaps: _Missing) -> str:
     run_charts = charts.load("run_charts")
     rows = data.e2e_stage_rows(report) + [
         data.Percentiles(r.label + " (all records)", r.values_ms, r.count) for r in data.population_rows(report)]
@@ -94,17 +93,17 @@ def _stage_card(report: dict, gaps: _Missing) -> str:
     stage_table = table(["stage", "p50", "p95", "p99", "records"],
                         [[r.label, fmt_ms(r.get(50.0)), fmt_ms(r.get(95.0)), fmt_ms(r.get(99.0)), fmt_count(r.count)]
                          for r in rows])
-    return card("Where the time goes: e2e stages", chart + stage_table, report.get("e2e_stage_rule", ""))
+    return card("Where the time goes: e2e stages", chart + stage_table, report.e2e_stage_rule or "")
 
 
-def _statement_card(report: dict, gaps: _Missing) -> str:
+def _statement_card(report: RunReport, gaps: _Missing) -> str:
     run_charts = charts.load("run_charts")
     rows = data.statement_latencies(report)
     if not rows:
         return card("Statement latency per kind and persona", gaps.note("Statement latency", "latency_histograms"))
     qs = (50.0, 90.0, 99.0) if any(r.get(90.0) is not None for r in rows) else (50.0, 99.0)
     chart = run_charts.percentile_bars("statements", "Statement latency per kind and persona", rows, qs)
-    history = report.get("statement_history") or {}
+    history = report.statement_history
     over_time = (run_charts.statements_over_time(history) if any(history.values()) else
                  gaps.note("Statement latency over time per kind and persona",
                            "statement_history (Locust's per-kind history); \"Load over time\" has the aggregate"))
@@ -112,16 +111,16 @@ def _statement_card(report: dict, gaps: _Missing) -> str:
                 "Data API statements, submit to last result page, from the merged HdrHistograms.")
 
 
-def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> list[str]:
+def _load_cards(report: RunReport, acked_at: list[float] | None, gaps: _Missing) -> list[str]:
     run_charts = charts.load("run_charts")
-    producer = (report.get("config") or {}).get("producer") or {}
+    producer = report.config.get("producer") or {}
     target = None if producer.get("profile") else float(producer.get("rate") or 0) or None
     # Acknowledgements per second come from the producers' compact ledgers, in report.json.
-    recorded = [(int(s), float(n)) for s, n in report.get("producer_acks_per_second") or []]
-    series = recorded or throughput_series(acked_at or [], report.get("started_at", 0))
+    recorded = [(int(s), float(n)) for s, n in report.producer_acks_per_second]
+    series = recorded or throughput_series(acked_at or [], report.started_at or 0)
     throughput = (run_charts.throughput_over_time(series, target) if series else
                   gaps.note("Throughput over time", "producer_acks_per_second"))
-    history = report.get("locust_history") or []
+    history = report.locust_history
     locust = (run_charts.locust_over_time(history) if history else
               gaps.note("Locust users, requests and failures over time", "locust_history (Locust's stats history CSV)"))
     totals = data.error_totals(report)
@@ -133,7 +132,7 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
     else:
         errors = run_charts.totals_bars("errors", "Errors, throttles and late sends (whole run)", totals)
     over_time = {kind: [(float(s), float(n)) for s, n in points]
-                 for kind, points in (report.get("producer_events_per_second") or {}).items() if points}
+                 for kind, points in report.producer_events_per_second.items() if points}
     if history:
         over_time["statement failures"] = [(float(h.get("t_s", 0)), float(h.get("failures_per_s") or 0))
                                            for h in history]
@@ -148,23 +147,30 @@ def _load_cards(report: dict, acked_at: list[float] | None, gaps: _Missing) -> l
             card("Load over time", locust), card("Errors, throttles and late sends", errors)]
 
 
-def _correctness_cards(report: dict, gaps: _Missing) -> list[str]:
+def _audited(report: RunReport, count: str, fallback: int | None) -> int | None:
+    """The audit's ``count`` where the audit holds one, else ``fallback``."""
+    if report.audit is not None and count in report.audit.model_fields_set:
+        return getattr(report.audit, count)
+    return fallback
+
+
+def _correctness_cards(report: RunReport, gaps: _Missing) -> list[str]:
     run_charts = charts.load("run_charts")
-    audit = report.get("audit") or {}
+    audit = report.audit
     reasons = data.lost_by_reason(report)
-    lost = audit.get("lost", report.get("lost"))
+    lost = _audited(report, "lost", report.lost)
     if lost is None:
         loss = gaps.note("Lost records", "the audit")
     elif not lost:
-        loss = (f"<p class='ok'>No record lost: {fmt_count(audit.get('found', report.get('found')))} of "
-                f"{fmt_count(audit.get('produced', report.get('produced')))} found, "
-                f"{fmt_count(audit.get('duplicates', 0))} duplicates.</p>")
+        loss = (f"<p class='ok'>No record lost: {fmt_count(_audited(report, 'found', report.found))} of "
+                f"{fmt_count(_audited(report, 'produced', report.produced))} found, "
+                f"{fmt_count(_audited(report, 'duplicates', 0))} duplicates.</p>")
     else:
         explained = sum(c for _, c in reasons)
         rows = reasons + ([("no reason found", lost - explained)] if lost > explained else [])
         loss = (run_charts.totals_bars("lost", "Lost records by reason", rows)
                 + table(["reason", "records"], [[r, fmt_count(c)] for r, c in rows])
-                + f"<p class='muted'>first lost: {', '.join(map(str, (audit.get('lost_first_20') or [])[:5]))}</p>")
+                + f"<p class='muted'>first lost: {', '.join(map(str, (audit.lost_first_20 if audit else [])[:5]))}</p>")
     cards = [card("Lost records by reason", loss)]
     personas = data.persona_rows(report)
     if personas:
@@ -176,19 +182,19 @@ def _correctness_cards(report: dict, gaps: _Missing) -> list[str]:
               f"{fmt_count(p['column_denials'])} of {fmt_count(p['column_probes'])}", fmt_count(p["auth_errors"])]
              for p in personas])
         cards.append(card("Row-level security per persona", rls))
-    elif ((report.get("config") or {}).get("personas") or {}).get("enabled"):
+    elif (report.config.get("personas") or {}).get("enabled"):
         cards.append(card("Row-level security per persona", gaps.note("RLS results", "the personas section")))
     return cards
 
 
-def _baseline(report: dict) -> str:
-    baseline = report.get("baseline")
+def _baseline(report: RunReport) -> str:
+    baseline = report.baseline
     if not baseline:
         return ""
     from streamload.compare_report import comparison_body
 
-    return section(f"Compared with {baseline.get('path')}", comparison_body(baseline.get("rows") or [],
-                                                                           baseline.get("rule", ""), {}))
+    return section(f"Compared with {baseline.path}", comparison_body([r.to_json() for r in baseline.rows],
+                                                                     baseline.rule or "", {}))
 
 
 def _gaps_list(gaps: _Missing) -> str:
@@ -201,10 +207,10 @@ def _gaps_list(gaps: _Missing) -> str:
 
 def render_run_report(report: RunReport | dict, acked_at: list[float] | None = None) -> str:
     """The page of one run: a report being written (the orchestrator's dict) or one read back."""
-    report = as_report_json(report)
+    report = as_run_report(report)
     gaps = _Missing()
     passed, reasons = verdict(report)
-    run_id = str(report.get("run_id", "?"))
+    run_id = report.run_id or "?"
     body = [
         f"<h1>streamload run {run_id}</h1>",
         banner(passed, headline(report), reasons),

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from streamload.core.errors import ConfigError
 
 __all__ = ["RESULT_KEYS", "AuditCounts", "BaselineComparison", "ComparisonRow", "CostEstimate", "LoadProcesses",
-           "Number", "ReportFile", "RunReport", "ThresholdOutcome", "as_report_json", "build_report", "read_report",
+           "Number", "ReportFile", "RunReport", "ThresholdOutcome", "as_report_json", "as_run_report", "build_report", "read_report",
            "read_report_json", "report_from_json", "result_line", "validation_summary", "write_report"]
 
 # rls_violations: rows or columns personas saw that RLS should hide; nan when personas are off.
@@ -55,6 +55,10 @@ class ReportFile(BaseModel):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+    def to_json(self) -> dict[str, Any]:
+        """The section as it is in the file (the keys that were set)."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class AuditCounts(_Section):
@@ -196,6 +200,17 @@ def as_report_json(report: ReportFile | Mapping[str, Any]) -> dict[str, Any]:
     return report if isinstance(report, dict) else dict(report)
 
 
+def as_run_report(report: RunReport | Mapping[str, Any]) -> RunReport:
+    """A ``RunReport`` of the report a run is building (its dict) or of one already read.
+    A field of the wrong type is a bug in the code that built it: ``ValueError``."""
+    if isinstance(report, RunReport):
+        return report
+    try:
+        return RunReport.model_validate(report)
+    except ValidationError as exc:
+        raise ValueError(f"the run report does not match RunReport: {validation_summary(exc)}") from None
+
+
 def result_line(report: RunReport | Mapping[str, Any]) -> str:
     data = as_report_json(report)
     return "RESULT " + " ".join(f"{key}={_fmt(data.get(key))}" for key in RESULT_KEYS)
@@ -216,10 +231,7 @@ def write_report(report: RunReport | Mapping[str, Any], out_dir: Path) -> Path:
     if isinstance(report, RunReport):
         data = report.to_json()
     else:
-        try:
-            RunReport.model_validate(report)
-        except ValidationError as exc:
-            raise ValueError(f"the run report does not match RunReport: {validation_summary(exc)}") from None
+        as_run_report(report)
         data = report
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.json"

@@ -14,6 +14,8 @@ from typing import Any, Iterable
 
 from hdrh.histogram import HdrHistogram
 
+from streamload.report import RunReport
+
 __all__ = ["Percentiles", "find_histogram", "decode_histogram", "percentiles_of", "curve_points", "time_bands",
            "Band", "CapacityStep", "STAGES", "statement_latencies", "e2e_stage_rows", "population_stages", "stages_of_population", "population_rows", "error_totals", "persona_rows",
            "lost_by_reason", "nearest_rank"]
@@ -138,20 +140,20 @@ def time_bands(samples: list[list[float]], min_per_window: int = 20, max_windows
     return bands
 
 
-def statement_latencies(report: dict) -> list[Percentiles]:
+def statement_latencies(report: RunReport) -> list[Percentiles]:
     """Statement latency per kind and per persona (``query:ethan`` → "query · ethan").
 
     The merged HdrHistograms first; kinds only in ``statement_latency_ms`` or in Locust's
     own table (2-digit percentiles, p50/p99 only) after them."""
     rows: dict[str, Percentiles] = {}
-    for key, encoded in sorted((report.get("latency_histograms") or {}).items()):
+    for key, encoded in sorted(report.latency_histograms.items()):
         found = percentiles_of(encoded, key.replace(":", " · ").replace("_", " "))
         if found:
             rows[key] = found
-    for key, entry in sorted((report.get("statement_latency_ms") or {}).items()):
+    for key, entry in sorted(report.statement_latency_ms.items()):
         if key not in rows and (found := percentiles_of(entry, key.replace("_", " "))):
             rows[key] = found
-    for name, entry in sorted((report.get("statements") or {}).items()):
+    for name, entry in sorted(report.statements.items()):
         if not name.startswith("statement "):
             continue
         kind = name.removeprefix("statement ")
@@ -162,17 +164,17 @@ def statement_latencies(report: dict) -> list[Percentiles]:
     return list(rows.values())
 
 
-def e2e_stage_rows(report: dict) -> list[Percentiles]:
+def e2e_stage_rows(report: RunReport) -> list[Percentiles]:
     """The probe's per-record stages (``e2e_stages``), in the order the report holds them."""
     labels = {"total": "total e2e"}
-    return [p for name, entry in (report.get("e2e_stages") or {}).items()
+    return [p for name, entry in report.e2e_stages.items()
             if (p := percentiles_of(entry, labels.get(name, name.replace("_", " ")), (50.0, 95.0, 99.0)))]
 
 
-def population_stages(report: dict) -> dict[str, Any]:
+def population_stages(report: RunReport) -> dict[str, Any]:
     """Stage name -> measurement over every record of the run (``e2e_population``, counted in
     SQL), when the run recorded it."""
-    return stages_of_population(report.get("e2e_population"))
+    return stages_of_population(report.e2e_population)
 
 
 def stages_of_population(population: Any) -> dict[str, Any]:
@@ -186,7 +188,7 @@ def stages_of_population(population: Any) -> dict[str, Any]:
             (isinstance(entry, dict) and any(k.endswith("_ms") for k in entry))}
 
 
-def population_rows(report: dict) -> list[Percentiles]:
+def population_rows(report: RunReport) -> list[Percentiles]:
     """Percentiles of ``population_stages``, one row per stage."""
     return [p for name, entry in population_stages(report).items()
             if (p := percentiles_of(entry, name.replace("_", " "), (50.0, 95.0, 99.0)))]
@@ -199,11 +201,11 @@ def _num(value: Any) -> float:
         return 0.0
 
 
-def error_totals(report: dict) -> list[tuple[str, float]]:
+def error_totals(report: RunReport) -> list[tuple[str, float]]:
     """(what, how many) for every error, throttle and late send the run counted."""
-    observed = (report.get("faults") or {}).get("observed") or {}
+    observed = (report.faults or {}).get("observed") or {}
     errors = observed.get("errors") or {}
-    producer = (report.get("audit") or {}).get("producer") or {}
+    producer = report.audit.producer if report.audit else {}
     rows: list[tuple[str, float]] = []
     if observed:
         rows.append(("producer records throttled", _num((observed.get("throttles") or {}).get("producer_records"))))
@@ -219,7 +221,7 @@ def error_totals(report: dict) -> list[tuple[str, float]]:
     refresh = errors.get("refresh") or {}
     if "failed" in refresh:
         rows.append(("refreshes failed (SYS_MV_REFRESH_HISTORY)", _num(refresh["failed"])))
-    for name, stats in (report.get("open_model") or {}).items():
+    for name, stats in report.open_model.items():
         rows += [(f"open-model {name} starts {key}", _num(stats.get(key))) for key in ("late", "dropped", "failed")]
     connection = (observed.get("reconnects") or {}).get("statement_connection_errors")
     if connection is not None:
@@ -227,9 +229,9 @@ def error_totals(report: dict) -> list[tuple[str, float]]:
     return rows
 
 
-def persona_rows(report: dict) -> list[dict[str, Any]]:
+def persona_rows(report: RunReport) -> list[dict[str, Any]]:
     out = []
-    for name, p in (report.get("personas") or {}).items():
+    for name, p in report.personas.items():
         if not isinstance(p, dict):
             continue
         latency = p.get("query_latency_ms") or {}
@@ -243,8 +245,8 @@ def persona_rows(report: dict) -> list[dict[str, Any]]:
     return out
 
 
-def lost_by_reason(report: dict) -> list[tuple[str, int]]:
-    reasons = ((report.get("audit") or {}).get("lost_reasons") or {}).get("lost_by_reason") or {}
+def lost_by_reason(report: RunReport) -> list[tuple[str, int]]:
+    reasons = (report.audit.lost_reasons.get("lost_by_reason") if report.audit else None) or {}
     return sorted(((str(k), int(_num(v))) for k, v in reasons.items()), key=lambda kv: -kv[1])
 
 

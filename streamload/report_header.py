@@ -11,6 +11,7 @@ from typing import Any
 
 from streamload.charts.units import fmt_count, fmt_ms
 from streamload.core.thresholds import ThresholdError, parse_threshold
+from streamload.report import CostEstimate, RunReport, ThresholdOutcome
 
 __all__ = ["verdict", "headline", "what_was_tested", "threshold_rows", "describe_metric", "target_description"]
 
@@ -39,30 +40,26 @@ _COUNTS = {
 }
 
 
-def verdict(report: dict) -> tuple[bool, list[str]]:
+def verdict(report: RunReport) -> tuple[bool, list[str]]:
     """Passed, and the reasons it did not: failed thresholds, problems, a baseline regression
     (what ``streamload run`` turns into exit code 1)."""
-    reasons = []
-    for t in report.get("thresholds") or []:
-        if not t.get("ok"):
-            reasons.append(f"threshold {t.get('threshold')} not met: measured {_value(t)}")
-    reasons += [str(p) for p in report.get("problems") or []]
-    baseline = report.get("baseline") or {}
-    if baseline.get("regressed"):
-        reasons.append("worse than the baseline: " + ", ".join(baseline.get("regressed_metrics") or ["see below"]))
+    reasons = [f"threshold {t.threshold} not met: measured {_value(t)}" for t in report.thresholds if not t.ok]
+    reasons += [str(p) for p in report.problems]
+    if report.baseline and report.baseline.regressed:
+        reasons.append("worse than the baseline: " + ", ".join(report.baseline.regressed_metrics or ["see below"]))
     return not reasons, reasons
 
 
-def headline(report: dict) -> str:
-    produced, found, lost = report.get("produced"), report.get("found"), report.get("lost")
+def headline(report: RunReport) -> str:
     parts = []
-    if produced is not None:
-        parts.append(f"{fmt_count(found)} of {fmt_count(produced)} records reached the view, {fmt_count(lost)} lost")
-    if report.get("e2e_p99_ms") is not None:
-        parts.append(f"e2e p50 {fmt_ms(report.get('e2e_p50_ms'))}, p99 {fmt_ms(report['e2e_p99_ms'])}")
-    thresholds = report.get("thresholds") or []
+    if report.produced is not None:
+        parts.append(f"{fmt_count(report.found)} of {fmt_count(report.produced)} records reached the view, "
+                     f"{fmt_count(report.lost)} lost")
+    if report.e2e_p99_ms is not None:
+        parts.append(f"e2e p50 {fmt_ms(report.e2e_p50_ms)}, p99 {fmt_ms(report.e2e_p99_ms)}")
+    thresholds = report.thresholds
     if thresholds:
-        parts.append(f"{sum(bool(t.get('ok')) for t in thresholds)} of {len(thresholds)} thresholds met")
+        parts.append(f"{sum(t.ok for t in thresholds)} of {len(thresholds)} thresholds met")
     else:
         parts.append("no thresholds configured")
     return "; ".join(parts)
@@ -113,24 +110,23 @@ def _load(cfg: dict) -> str:
     return ", ".join(parts) or "not recorded in report.json"
 
 
-def _cost(report: dict, local: bool) -> str:
-    cost = report.get("cost_estimate")
-    if isinstance(cost, dict) and cost.get("total_usd") is not None:
-        parts = [f"${float(cost['total_usd']):.4f}"]
-        parts += [f"{k.removesuffix('_usd')} ${float(v):.4f}" for k, v in cost.items()
+def _cost(cost: CostEstimate | None, local: bool) -> str:
+    if cost is not None and cost.total_usd is not None:
+        parts = [f"${float(cost.total_usd):.4f}"]
+        parts += [f"{k.removesuffix('_usd')} ${float(v):.4f}" for k, v in cost.to_json().items()
                   if k.endswith("_usd") and k != "total_usd" and isinstance(v, (int, float))]
-        note = cost.get("note") or cost.get("basis")
+        note = cost.note or (cost.model_extra or {}).get("basis")
         return " · ".join(parts) + (f" ({note})" if note else "")
     return "none (local stack)" if local else "not recorded in report.json (see `streamload aws cost`)"
 
 
-def what_was_tested(report: dict) -> list[tuple[str, str]]:
-    cfg: dict[str, Any] = report.get("config") or {}
+def what_was_tested(report: RunReport) -> list[tuple[str, str]]:
+    cfg: dict[str, Any] = report.config
     stream, producer = cfg.get("stream") or {}, cfg.get("producer") or {}
     local = bool((cfg.get("target") or {}).get("kinesis_endpoint_url"))
     profile = producer.get("profile") or (f"constant {producer['rate']:,g} records/s" if producer.get("rate") else None)
     processes = producer.get("processes") or 1
-    started, finished = report.get("started_at"), report.get("finished_at")
+    started, finished = report.started_at, report.finished_at
     wall = f"; whole run {finished - started:,.0f} s with drain and audit" if started and finished else ""
     return [
         ("Target", target_description(cfg)),
@@ -139,7 +135,7 @@ def what_was_tested(report: dict) -> list[tuple[str, str]]:
         ("Duration", f"{producer.get('duration_s', '?')} s of producing{wall}"),
         ("Started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)) if started else "not recorded"),
         ("Query load", _load(cfg)),
-        ("Cost estimate", _cost(report, local)),
+        ("Cost estimate", _cost(report.cost_estimate, local)),
     ]
 
 
@@ -164,27 +160,27 @@ def _format(metric: str, value: float | None) -> str:
     return fmt_count(value)
 
 
-def _value(t: dict) -> str:
+def _value(t: ThresholdOutcome) -> str:
     try:
-        metric = parse_threshold(str(t.get("threshold"))).metric
+        metric = parse_threshold(t.threshold).metric
     except ThresholdError:
         metric = ""
-    return _format(metric, t.get("value"))
+    return _format(metric, t.value)
 
 
-def threshold_rows(report: dict) -> list[dict[str, Any]]:
+def threshold_rows(report: RunReport) -> list[dict[str, Any]]:
     """Each threshold: as configured, what it measures, the rule, the measured value, met."""
     rows = []
-    for t in report.get("thresholds") or []:
-        text = str(t.get("threshold", ""))
+    for t in report.thresholds:
+        text = t.threshold
         try:
             parsed = parse_threshold(text)
             metric, labels = parsed.metric, dict(parsed.labels)
-            limit = t.get("limit", parsed.limit)
-            op = t.get("op", parsed.op)
+            limit = t.limit if "limit" in t.model_fields_set else parsed.limit
+            op = t.op if "op" in t.model_fields_set else parsed.op
         except ThresholdError:
-            metric, labels, limit, op = text, {}, t.get("limit"), t.get("op", "?")
+            metric, labels, limit, op = text, {}, t.limit, t.op if "op" in t.model_fields_set else "?"
         what = describe_metric(metric) + "".join(f" ({k} {v})" for k, v in labels.items())
         rows.append({"threshold": text, "measures": what, "rule": f"must be {op} {_format(metric, limit)}",
-                     "value": _format(metric, t.get("value")), "ok": bool(t.get("ok"))})
+                     "value": _format(metric, t.value), "ok": t.ok})
     return rows

@@ -5,6 +5,7 @@ from report_fixtures import histogram, run_report, stage
 
 from streamload.charts.render import chart, latency_axis, rate_axis, to_svg
 from streamload.locust_history import read_locust_history
+from streamload.report import RunReport
 from streamload.report_data import curve_points, percentiles_of, population_rows, statement_latencies, time_bands
 
 
@@ -61,17 +62,17 @@ def test_curve_stops_where_the_histogram_runs_out_of_records():
 
 
 def test_population_rows_read_the_stages_when_e2e_population_is_nested_or_flat():
-    nested = {"e2e_population": {"stages": {"ingest": stage([10.0, 20.0])}, "rule": "every record"}}
-    flat = {"e2e_population": {"arrival": stage([1.0, 2.0]), "bucket_error_bound": 0.005}}
+    nested = RunReport(e2e_population={"stages": {"ingest": stage([10.0, 20.0])}, "rule": "every record"})
+    flat = RunReport(e2e_population={"arrival": stage([1.0, 2.0]), "bucket_error_bound": 0.005})
     assert [r.label for r in population_rows(nested)] == ["ingest"]
     assert [r.label for r in population_rows(flat)] == ["arrival"]
-    assert population_rows({"e2e_population": {"error": "permission denied"}}) == []
+    assert population_rows(RunReport(e2e_population={"error": "permission denied"})) == []
 
 
 def test_statement_latencies_cover_kinds_and_personas_with_locust_table_as_last_resort():
     report = run_report()
     report["statements"]["statement refresh-history"] = {"requests": 11, "failures": 0, "p50_ms": 9.0, "p99_ms": 100.0}
-    rows = {r.label: r for r in statement_latencies(report)}
+    rows = {r.label: r for r in statement_latencies(RunReport.model_validate(report))}
     assert {"refresh", "query", "probe", "query · ethan", "query · frank", "refresh-history"} == set(rows)
     assert rows["refresh-history"].get(99.0) == 100.0 and rows["refresh-history"].count == 11
 

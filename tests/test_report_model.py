@@ -117,3 +117,10 @@ def test_report_model_declares_every_field_the_docs_name():
     named = _fields_the_docs_name()
     assert {"faults", "e2e_population", "cost_estimate", "personas"} <= named  # the pattern still finds them
     assert sorted(named - RunReport.model_fields.keys()) == []
+
+
+def test_run_page_is_the_same_when_drawn_from_the_report_read_back():
+    from streamload.html_report import render_run_report
+
+    as_written = json.loads(OLDER_REPORT.read_text())
+    assert render_run_report(read_report(OLDER_REPORT)) == render_run_report(as_written)
