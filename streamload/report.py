@@ -4,7 +4,7 @@
 The RESULT keys (produced, found, lost, duplicates, e2e_p50_ms, e2e_p99_ms) are a contract
 with users' scripts: later versions add keys, never rename these.
 
-``RunReport`` declares every field a run writes (docs/reports.md lists them). Every field is
+``RunReport`` declares every field a run writes (every one the docs name is tested to be here). Every field is
 optional and unknown fields are kept (``extra="allow"``): a report written by an older or a
 newer version reads, and writes back with the same keys and meanings. Sections that are
 stable and read by the verdict get their own model (audit counts, thresholds, the baseline
@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from streamload.core.errors import ConfigError
 
 __all__ = ["RESULT_KEYS", "AuditCounts", "BaselineComparison", "ComparisonRow", "CostEstimate", "LoadProcesses",
-           "Number", "ReportFile", "RunReport", "ThresholdOutcome", "as_report_json", "as_run_report", "build_report", "read_report",
-           "read_report_json", "report_from_json", "result_line", "validation_summary", "write_report"]
+           "Number", "ReportFile", "RunReport", "ThresholdOutcome", "as_report_json", "as_run_report", "build_report",
+           "read_report", "read_report_json", "report_from_json", "result_line", "validation_summary", "write_report"]
 
 # rls_violations: rows or columns personas saw that RLS should hide; nan when personas are off.
 RESULT_KEYS = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms", "rls_violations")
@@ -43,22 +43,18 @@ _OTHER_KINDS = {"capacity": "a capacity search report (its steps' run reports ar
                 "streamload-baseline": "a baseline file (read it with `streamload compare`)"}
 
 
-class ReportFile(BaseModel):
-    """A JSON file streamload writes: typed where declared, every other key kept as it was."""
-
-    model_config = ConfigDict(extra="allow")
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object as on disk: the keys that were set, none invented (no ``null`` defaults)."""
-        return self.model_dump(mode="json", exclude_unset=True)
-
-
 class _Section(BaseModel):
+    """A JSON object typed where declared, every other key kept as it was."""
+
     model_config = ConfigDict(extra="allow")
 
     def to_json(self) -> dict[str, Any]:
-        """The section as it is in the file (the keys that were set)."""
+        """The object as on disk: the keys that were set, none invented (no ``null`` defaults)."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ReportFile(_Section):
+    """A whole JSON file streamload writes (a run report, a baseline file)."""
 
 
 class AuditCounts(_Section):
