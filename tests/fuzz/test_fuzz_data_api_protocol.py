@@ -11,8 +11,7 @@ from fuzz_helpers import FUZZ, SignedClient, assert_aws_style, bodies_for, opera
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.redshift_data import RedshiftDataSettings, create_app
-from emulator.runtime import BackgroundServer
+from tests.support.local_stack import data_api_server
 
 OPERATIONS = operation_members("redshift-data")
 SERVED = ["ExecuteStatement", "BatchExecuteStatement", "DescribeStatement", "GetStatementResult",
@@ -23,9 +22,8 @@ TARGET = "RedshiftData."
 
 @pytest.fixture(scope="module")
 def client(postgres):
-    settings = RedshiftDataSettings(pg_dsn=postgres.dsn, auto_refresh_interval_s=0)
-    with BackgroundServer(lambda: create_app(settings)) as server:
-        http = SignedClient(server.url, "redshift-data")
+    with data_api_server(postgres.dsn) as url:
+        http = SignedClient(url, "redshift-data")
         yield http
         http.close()
 

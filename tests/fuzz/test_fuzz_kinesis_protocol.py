@@ -10,8 +10,8 @@ from fuzz_helpers import FUZZ, SignedClient, assert_aws_style, bodies_for, opera
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.kinesis import KinesisBackend, KinesisSettings, cbor, create_app
-from emulator.runtime import BackgroundServer
+from emulator.kinesis import cbor
+from tests.support.local_stack import start_kinesis
 
 OPERATIONS = operation_members("kinesis")
 SERVED = ["CreateStream", "DeleteStream", "ListStreams", "DescribeStream", "DescribeStreamSummary", "ListShards",
@@ -22,18 +22,14 @@ SERVED = ["CreateStream", "DeleteStream", "ListStreams", "DescribeStream", "Desc
 
 @pytest.fixture(scope="module")
 def client():
-    backend = KinesisBackend(KinesisSettings.unthrottled())
-
-    async def make_app():
-        return await create_app(backend)
-
-    with BackgroundServer(make_app) as server:
-        http = SignedClient(server.url, "kinesis")
-        # A stream for the data-plane operations to find, so fuzzing reaches past lookups.
-        status, _, _ = http.post("Kinesis_20131202.CreateStream", b'{"StreamName": "s", "ShardCount": 2}')
-        assert status == 200
-        yield http
-        http.close()
+    server = start_kinesis()
+    http = SignedClient(server.url, "kinesis")
+    # A stream for the data-plane operations to find, so fuzzing reaches past lookups.
+    status, _, _ = http.post("Kinesis_20131202.CreateStream", b'{"StreamName": "s", "ShardCount": 2}')
+    assert status == 200
+    yield http
+    http.close()
+    server.stop()
 
 
 @FUZZ

@@ -12,21 +12,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from emulator.kinesis import KinesisBackend, KinesisSettings, create_app
-from emulator.runtime import BackgroundServer
+from tests.support.local_stack import start_kinesis as start_server  # noqa: F401  (tests import it from here)
 
 REGION = "us-east-1"
 LOCAL_KEY = "streamload-local"
-
-
-def start_server(backend: KinesisBackend | None = None) -> BackgroundServer:
-    """A server on a free loopback port; without ``backend``, one with rate limits off."""
-    chosen = backend if backend is not None else KinesisBackend(KinesisSettings.unthrottled())
-
-    async def make_app():
-        return await create_app(chosen)
-
-    return BackgroundServer(make_app).start()
 
 
 def make_client(url: str, access_key: str = LOCAL_KEY):
