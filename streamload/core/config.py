@@ -7,7 +7,7 @@ endpoint and credential chain apply).
 
 Environment variables are read by pydantic-settings: ``__`` separates nesting levels and a
 list or dict setting takes JSON, e.g. ``STREAMLOAD_VERDICT__THRESHOLDS='["lost == 0"]'``,
-``STREAMLOAD_LOAD__QUERY_RATE_PER_S='{"QueryUser": 3}'``; each value is then validated with
+``STREAMLOAD_LOAD__QUERY_RATE_PER_S='{"query": 3}'``; each value is then validated with
 the field's type, like the file's.
 """
 from __future__ import annotations
