@@ -12,6 +12,7 @@ record is listed as "not measured in this run", never drawn from guesses.
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from streamload.charts.units import COLOURS, fmt_count, fmt_ms
 from streamload.report import RunReport, as_run_report
 from streamload.report_header import headline, threshold_rows, verdict, what_was_tested
 from streamload.report_page import Raw, banner, card, esc, facts, missing, page, section, table
+
+log = logging.getLogger("streamload.html_report")
 
 __all__ = ["write_html_report", "throughput_series", "render_run_report"]
 
@@ -228,5 +231,12 @@ def render_run_report(report: RunReport | dict, acked_at: list[float] | None = N
 
 
 def write_html_report(report: RunReport | dict, path: Path, acked_at: list[float] | None = None) -> Path:
-    path.write_text(render_run_report(report, acked_at))
+    """The run page; a report that does not match ``RunReport`` (a bug, already logged when
+    report.json was written) leaves the page out rather than ending the run in a traceback."""
+    try:
+        html = render_run_report(report, acked_at)
+    except ValueError as exc:
+        log.error("report.html not written: %s", exc)
+        return path
+    path.write_text(html)
     return path

@@ -13,13 +13,15 @@ objects (``dict[str, Any]``): the encoded HdrHistograms, the probe's samples, th
 (typed in ``streamload.core.config``; a report keeps its masked dump, which older reports
 wrote with fewer fields), per-persona tallies, faults, the open model.
 
-``write_report`` validates what the orchestrator built before it writes anything;
+``write_report`` writes what the orchestrator built, then validates it (a mismatch is logged,
+the file is kept);
 ``read_report`` is the one way to read a report file: a missing file, a file that is not
 JSON, or JSON that is not a streamload run report is a one-line ``ConfigError`` (exit 2).
 """
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any, Mapping, Union
@@ -33,6 +35,8 @@ __all__ = ["RESULT_KEYS", "AuditCounts", "BaselineComparison", "ComparisonRow", 
            "read_report", "read_report_json", "report_from_json", "result_line", "validation_summary", "write_report"]
 
 # rls_violations: rows or columns personas saw that RLS should hide; nan when personas are off.
+log = logging.getLogger("streamload.report")
+
 RESULT_KEYS = ("produced", "found", "lost", "duplicates", "e2e_p50_ms", "e2e_p99_ms", "rls_violations")
 
 Number = Union[int, float]  # kept as written: an int stays an int on the way back to JSON
@@ -221,17 +225,19 @@ def validation_summary(exc: ValidationError) -> str:
 
 
 def write_report(report: RunReport | Mapping[str, Any], out_dir: Path) -> Path:
-    """``<out_dir>/report.json``. A dict is checked against ``RunReport`` first and written as
-    built (same keys, same order as before the model existed); a field of the wrong type is a
-    bug in the code that built it, so it raises ``ValueError`` before a file is written."""
-    if isinstance(report, RunReport):
-        data = report.to_json()
-    else:
-        as_run_report(report)
-        data = report
+    """``<out_dir>/report.json``. A dict is written as built (same keys, same order as before
+    the model existed), then checked against ``RunReport``: a field of the wrong type is a bug
+    in the code that built it, logged as an error naming the field -- never a reason to lose a
+    long run's measurements."""
+    data = report.to_json() if isinstance(report, RunReport) else report
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.json"
     path.write_text(json.dumps(data, indent=2, default=str))
+    if not isinstance(report, RunReport):
+        try:
+            as_run_report(report)
+        except ValueError as exc:
+            log.error("%s (written anyway: %s)", exc, path)
     return path
 
 
