@@ -8,28 +8,11 @@ import boto3
 import pytest
 
 from tests.support.local_stack import LOCAL_CREDENTIALS as LOCAL
-from tests.support.local_stack import data_api_server, run_sql, start_kinesis
 from tests.support.local_stack import result_rows as rows
+from tests.support.local_stack import run_sql
+from tests.support.local_stack_fixtures import data_api_url, kinesis, kinesis_url  # noqa: F401  (fixtures)
 
 __all__ = ["LOCAL", "run_sql", "rows"]  # what the tests here import
-
-
-@pytest.fixture(scope="module")
-def kinesis_url():
-    server = start_kinesis()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def data_api_url(postgres, kinesis_url):
-    with data_api_server(postgres.dsn, kinesis_url) as url:
-        yield url
-
-
-@pytest.fixture
-def kinesis(kinesis_url):
-    return boto3.client("kinesis", endpoint_url=kinesis_url, **LOCAL)
 
 
 @pytest.fixture
