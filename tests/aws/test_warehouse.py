@@ -50,12 +50,18 @@ def test_serverless_detach_removes_only_our_role_when_others_attached():
         stub.assert_no_pending_responses()
 
 
-def test_serverless_raises_config_error_naming_workgroup_when_missing():
-    client = _client("redshift-serverless")
+@pytest.mark.parametrize("service, operation, code, warehouse, message", [
+    ("redshift-serverless", "get_workgroup", "ResourceNotFoundException",
+     lambda client: ServerlessNamespace(client, "load-wg"), "workgroup 'load-wg' not found"),
+    ("redshift", "describe_clusters", "ClusterNotFound",
+     lambda client: ProvisionedCluster(client, "c1"), "cluster 'c1' not found"),
+], ids=["serverless", "cluster"])
+def test_warehouse_raises_config_error_naming_it_when_missing(service, operation, code, warehouse, message):
+    client = _client(service)
     with Stubber(client) as stub:
-        stub.add_client_error("get_workgroup", "ResourceNotFoundException", "no such workgroup")
-        with pytest.raises(AwsConfigError, match="workgroup 'load-wg' not found"):
-            ServerlessNamespace(client, "load-wg").attached_roles()
+        stub.add_client_error(operation, code, "not found")
+        with pytest.raises(AwsConfigError, match=message):
+            warehouse(client).attached_roles()
 
 
 def test_serverless_attachment_waits_until_in_sync_when_role_is_adding():
@@ -95,11 +101,3 @@ def test_cluster_attach_retries_when_cluster_busy():
         change.apply()
         stub.assert_no_pending_responses()
     assert sleeps == [2]
-
-
-def test_cluster_raises_config_error_when_cluster_missing():
-    client = _client("redshift")
-    with Stubber(client) as stub:
-        stub.add_client_error("describe_clusters", "ClusterNotFound", "not found")
-        with pytest.raises(AwsConfigError, match="cluster 'c1' not found"):
-            ProvisionedCluster(client, "c1").attached_roles()
