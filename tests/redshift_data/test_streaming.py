@@ -79,12 +79,19 @@ def test_seed_sql_returns_names_and_second_refresh_adds_only_new_records(client,
     assert client.get_statement_result(Id=count["Id"])["Records"] == [[{"longValue": 22}]]
 
 
-def test_refresh_fails_and_keeps_nothing_when_record_is_not_json(client, kinesis, fresh_database):
-    stream = f"bad-{uuid.uuid4().hex[:8]}"
+def _stream_with_bad_record(client, kinesis, database: str, bad_data: bytes) -> str:
+    """A new one-shard stream holding one good user record, then ``bad_data``; and the
+    external schema ``ks`` over Kinesis in ``database``."""
+    stream = f"mixed-{uuid.uuid4().hex[:8]}"
     make_stream(kinesis, stream, shards=1)
-    put_users(kinesis, stream, [("Ok", "Fine")])
-    kinesis.put_record(StreamName=stream, Data=b"not json at all", PartitionKey="x")
-    run_sql(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default", database=fresh_database)
+    put_users(kinesis, stream, [("Good", "One")])
+    kinesis.put_record(StreamName=stream, Data=bad_data, PartitionKey="x")
+    run_sql(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default", database=database)
+    return stream
+
+
+def test_refresh_fails_and_keeps_nothing_when_record_is_not_json(client, kinesis, fresh_database):
+    stream = _stream_with_bad_record(client, kinesis, fresh_database, b"not json at all")
     created = run_sql(client, f'CREATE MATERIALIZED VIEW v AS SELECT JSON_PARSE(data) AS p, '
                               f'approximatearrivaltimestamp FROM ks."{stream}"', database=fresh_database)
     assert created["Status"] == "FINISHED", created.get("Error")
@@ -130,11 +137,7 @@ def _count(client, sql: str, database: str) -> int:
 
 
 def test_can_json_parse_filter_skips_bad_records_when_refreshing(client, kinesis, fresh_database):
-    stream = f"mixed-{uuid.uuid4().hex[:8]}"
-    make_stream(kinesis, stream, shards=1)
-    put_users(kinesis, stream, [("Good", "One")])
-    kinesis.put_record(StreamName=stream, Data=b"{broken", PartitionKey="x")
-    run_sql(client, "CREATE EXTERNAL SCHEMA ks FROM KINESIS IAM_ROLE default", database=fresh_database)
+    stream = _stream_with_bad_record(client, kinesis, fresh_database, b"{broken")
     run_sql(client, f'CREATE MATERIALIZED VIEW v AS SELECT refresh_time, JSON_PARSE(kinesis_data) AS p '
                     f'FROM ks."{stream}" WHERE CAN_JSON_PARSE(kinesis_data)', database=fresh_database)
     refreshed = run_sql(client, "REFRESH MATERIALIZED VIEW v", database=fresh_database)
