@@ -31,7 +31,9 @@ from pathlib import Path
 import psutil
 
 from emulator.postgres import PostgresServer
+from streamload.core.errors import StreamloadError
 from streamload.core.processes import start_with_banner, stop_process
+from streamload.report import read_report
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -130,11 +132,9 @@ def _p99(values: list[float]) -> float:
 
 
 def _p99_drift(report_path: Path, warm_up_s: float) -> tuple[float | None, float | None, float | None]:
-    import json
-
     try:
-        samples = json.loads(report_path.read_text())["probe"]["latency_samples"]
-    except (OSError, ValueError, KeyError, TypeError):
+        samples = (read_report(report_path).probe or {})["latency_samples"]
+    except (StreamloadError, KeyError, TypeError):
         return None, None, None
     samples = [(t, ms) for t, ms in samples if t >= warm_up_s]
     if len(samples) < 40:
