@@ -15,7 +15,7 @@ import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.kinesis import cbor
@@ -104,3 +104,31 @@ def assert_aws_style(status: int, headers: dict[str, str], payload: bytes) -> No
         body = cbor.loads(payload) if cbor_answer else json.loads(payload)
         assert isinstance(body.get("__type"), str) and body["__type"], body
         assert isinstance(body.get("message", body.get("Message")), str), body
+
+
+class JsonProtocolFuzz:
+    """The fuzz tests every JSON 1.1 service answers the same way: a subclass named
+    ``Test<Service>...`` sets ``target`` (the X-Amz-Target prefix), ``served`` (operation
+    names) and ``operations`` (their members); its module gives the ``client`` fixture."""
+
+    target: str
+    served: list[str]
+    operations: dict[str, list[str]]
+    # One test method runs for several subclasses, which Hypothesis flags because they
+    # share its replay database key; a replayed example then fuzzes the other server too,
+    # which is harmless (and FUZZ derandomizes anyway).
+    _settings = settings(FUZZ, suppress_health_check=[*FUZZ.suppress_health_check,
+                                                       HealthCheck.differing_executors])
+
+    @_settings
+    @given(data=st.data())
+    def test_every_operation_answers_success_or_aws_4xx_when_body_fields_have_any_type(self, client, data):
+        operation = data.draw(st.sampled_from(self.served))
+        body = data.draw(bodies_for(self.operations[operation]))
+        assert_aws_style(*client.post(self.target + operation, body))
+
+    @_settings
+    @given(data=st.data(), body=raw_bodies)
+    def test_every_operation_answers_aws_4xx_when_body_is_not_a_json_object(self, client, data, body):
+        operation = data.draw(st.sampled_from(self.served + ["Nope", ""]))
+        assert_aws_style(*client.post(self.target + operation, body))

@@ -7,9 +7,7 @@ import json
 import time
 
 import pytest
-from fuzz_helpers import FUZZ, SignedClient, assert_aws_style, bodies_for, operation_members, raw_bodies
-from hypothesis import given
-from hypothesis import strategies as st
+from fuzz_helpers import JsonProtocolFuzz, SignedClient, assert_aws_style, operation_members
 
 from tests.support.local_stack import data_api_server
 
@@ -28,18 +26,8 @@ def client(postgres):
         http.close()
 
 
-@FUZZ
-@given(data=st.data())
-def test_every_operation_answers_success_or_aws_4xx_when_body_fields_have_any_type(client, data):
-    operation = data.draw(st.sampled_from(SERVED))
-    body = data.draw(bodies_for(OPERATIONS[operation]))
-    assert_aws_style(*client.post(TARGET + operation, body))
-
-
-@FUZZ
-@given(operation=st.sampled_from(SERVED + ["Nope", ""]), body=raw_bodies)
-def test_every_operation_answers_aws_4xx_when_body_is_not_a_json_object(client, operation, body):
-    assert_aws_style(*client.post(TARGET + operation, body))
+class TestDataApiJsonProtocol(JsonProtocolFuzz):
+    target, served, operations = TARGET, SERVED, OPERATIONS
 
 
 def test_oversize_body_gets_aws_4xx_when_larger_than_the_server_accepts(client):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from fuzz_helpers import FUZZ, SignedClient, assert_aws_style, bodies_for, operation_members, raw_bodies
+from fuzz_helpers import (FUZZ, JsonProtocolFuzz, SignedClient, assert_aws_style, bodies_for,
+                          operation_members)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,18 +33,8 @@ def client():
     server.stop()
 
 
-@FUZZ
-@given(data=st.data())
-def test_every_operation_answers_success_or_aws_4xx_when_body_fields_have_any_type(client, data):
-    operation = data.draw(st.sampled_from(SERVED))
-    body = data.draw(bodies_for(OPERATIONS[operation]))
-    assert_aws_style(*client.post(f"Kinesis_20131202.{operation}", body))
-
-
-@FUZZ
-@given(operation=st.sampled_from(SERVED + ["Nope", ""]), body=raw_bodies)
-def test_every_operation_answers_aws_4xx_when_body_is_not_a_json_object(client, operation, body):
-    assert_aws_style(*client.post(f"Kinesis_20131202.{operation}", body))
+class TestKinesisJsonProtocol(JsonProtocolFuzz):
+    target, served, operations = "Kinesis_20131202.", SERVED, OPERATIONS
 
 
 @FUZZ
