@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import uuid
 
-import boto3
 import pytest
 
 from tests.support.local_stack import LOCAL_CREDENTIALS as LOCAL
 from tests.support.local_stack import result_rows as rows
 from tests.support.local_stack import run_sql
-from tests.support.local_stack_fixtures import data_api_url, kinesis, kinesis_url  # noqa: F401  (fixtures)
+from tests.support.local_stack_fixtures import (client, data_api_url, fresh_database, kinesis,  # noqa: F401
+                                                kinesis_url)
 
 __all__ = ["LOCAL", "run_sql", "rows"]  # what the tests here import
 
 
 @pytest.fixture
-def redshift(data_api_url):
-    return boto3.client("redshift-data", endpoint_url=data_api_url, **LOCAL)
+def redshift(client):  # the poison-record tests' name for it
+    return client
 
 
 @pytest.fixture
-def database(postgres):
-    return postgres.create_database(f"p_{uuid.uuid4().hex[:10]}").rsplit("/", 1)[1]
+def database(fresh_database):
+    return fresh_database
 
 
 @pytest.fixture
