@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streamload.core.config import ConfigError
 from streamload.core.ledger import LedgerWriter
 from streamload.core.runplan import RUN_FILE_ENV, RunPlan
 from streamload.dataapi.client import DataApiClient, StatementError, make_boto3_client
@@ -27,16 +26,22 @@ log = logging.getLogger("producer.ledger")
 PUBLISH_EVERY_S = 10.0
 
 
+def run_plan_from_env() -> RunPlan | None:
+    """The run plan of `streamload run`/`plan` that started this producer, if any; a plan that
+    cannot be read is logged and ignored (the producer runs on, as if started by hand)."""
+    try:
+        return RunPlan.named_in_env()
+    except ConfigError as exc:
+        log.warning("ignoring %s: %s", RUN_FILE_ENV, exc)
+        return None
+
+
 def ledger_table_from_run_file() -> LedgerTable | None:
     """The run's ledger table, if the run file names one."""
-    path = os.environ.get(RUN_FILE_ENV)
-    if not path:
+    plan = run_plan_from_env()
+    if plan is None:
         return None
-    try:
-        cfg = RunPlan.read(Path(path)).settings
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read %s=%s: %s", RUN_FILE_ENV, path, exc)
-        return None
+    cfg = plan.settings
     if not cfg.redshift.ledger_table:
         return None
     client = DataApiClient(make_boto3_client(cfg.target, max_pool_connections=2), cfg.redshift,

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 import re
 import signal
 import time
@@ -23,7 +21,7 @@ from botocore.exceptions import BotoCoreError, NoRegionError, ProfileNotFound
 from prometheus_client import start_http_server
 
 from producer import metrics
-from producer.ledger_publish import LedgerPublisher, ledger_table_from_run_file
+from producer.ledger_publish import LedgerPublisher, ledger_table_from_run_file, run_plan_from_env
 from streamload.core.ledger import LedgerWriter
 from producer.outcomes import OutcomeTally
 from producer.partition_keys import PartitionKeys
@@ -35,15 +33,13 @@ from producer.sender import MIB, KinesisBatchSender, split_batches
 from producer.shards import ShardDirectory, ShardPacer, ShardRateLimiter
 from producer.sinks import LineSink, parse_sink
 from producer.target import TargetError, check_stream, classify_target_error, kinesis_client
+from streamload.core.runplan import RUN_FILE_ENV
 
 __all__ = ["ProducerOptions", "ProducerResult", "run_producer", "RUN_FILE_ENV"]
 
 log = logging.getLogger(__name__)
 
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
-# Set by `streamload run`/`demo` (streamload/core/runplan.py); read here without importing the
-# orchestrator's config models into every producer process.
-RUN_FILE_ENV = "STREAMLOAD_RUN_FILE"
 
 Watcher = Callable[[OutcomeTally, Callable[[], float], asyncio.Event], Awaitable[None]]
 
@@ -136,14 +132,8 @@ class ProducerOptions:
 
 def run_id_from_run_file() -> str | None:
     """The orchestrator's run id, when this producer was started by `streamload run`."""
-    path = os.environ.get(RUN_FILE_ENV)
-    if not path:
-        return None
-    try:
-        return str(json.loads(Path(path).read_text())["run_id"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("cannot read the run id from %s=%s: %s", RUN_FILE_ENV, path, exc)
-        return None
+    plan = run_plan_from_env()
+    return plan.run_id if plan is not None else None
 
 
 @contextlib.contextmanager

@@ -6,7 +6,8 @@ to ``[redshift] ledger_table`` through the Data API (no shared volume needed).
 Every producer named in the plan must have left its ledger; the view is refreshed and audited
 until nothing is missing or the drain timeout passes (records sent last may still be on their
 way into the view). Loss reasons, duplicates and the config's audit thresholds are evaluated
-as in ``streamload run``. Latency thresholds come from Locust's outputs and are not judged here.
+by the same step as in ``streamload run`` (``streamload.verdict``). Latency thresholds come from
+Locust's outputs and are not judged here (``thresholds_not_judged``).
 """
 from __future__ import annotations
 
@@ -15,35 +16,17 @@ import time
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
-from pydantic import ValidationError
 
-from streamload.dataapi.client import DataApiClient, make_boto3_client
-from streamload.audit import AuditResult, audit_view, lost_lines, read_ledgers
-from streamload.dataapi.ledger_table import LedgerTable
-from streamload.core.config import ConfigError, StreamloadConfig, format_validation_error
-from streamload.loss_reasons import explain_losses
-from streamload.pipeline import TargetUnreachable, kinesis_client
+from streamload.audit import lost_lines
 from streamload.core.runplan import RunPlan
-from streamload.core.thresholds import evaluate, parse_threshold, summary_line
+from streamload.core.thresholds import summary_line
+from streamload.dataapi.client import DataApiClient, make_boto3_client
+from streamload.pipeline import TargetUnreachable
+from streamload.verdict import AUDIT_METRICS, audit_run, exit_code_for, judge_thresholds
 
 __all__ = ["AUDIT_METRICS", "audit_planned_run", "audit_summary_lines", "load_plan", "write_audit"]
 
-AUDIT_METRICS = ("produced", "found", "lost", "duplicates", "unexpected")
-POLL_S = 2.0
-
-
-def load_plan(path: Path) -> RunPlan:
-    """The run plan at ``path``; ConfigError (one line) if it is missing or not a run plan."""
-    try:
-        plan = RunPlan.read(path)
-        StreamloadConfig.model_validate(plan.config)
-        return plan
-    except OSError as exc:
-        raise ConfigError(f"cannot read the run plan {path}: {exc.strerror or exc}") from None
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: the config inside is invalid: {format_validation_error(exc)}") from None
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{path} is not a run plan written by `streamload plan`: {str(exc).splitlines()[0]}") from None
+load_plan = RunPlan.read  # the run plan, ConfigError (one line) if unreadable: one reader, in the core
 
 
 def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True) -> tuple[dict, int]:
@@ -60,40 +43,22 @@ def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = Tru
 
 def _audit(plan: RunPlan, drain_timeout_s: float, refresh: bool) -> tuple[dict, int]:
     cfg = plan.settings
-    mv = cfg.redshift.materialized_view
     ledgers = [Path(p) for p in plan.ledger_paths]
     client = DataApiClient(make_boto3_client(cfg.target), cfg.redshift, timeout_s=cfg.load.statement_timeout_s)
-    table = LedgerTable(client, cfg.redshift.ledger_table) if cfg.redshift.ledger_table else None
-    deadline = time.monotonic() + drain_timeout_s
-    rounds = 0
-    while True:
-        rounds += 1
-        if refresh:
-            client.execute(f"REFRESH MATERIALIZED VIEW {mv}", "refresh")
-        # Ledgers from files where this machine has them, else as the producers published them.
-        found = read_ledgers(ledgers, table.read(plan.run_id) if table is not None else None)
-        audit: AuditResult = audit_view(client, mv, plan.run_id, found, plan.started_at)
-        if audit.lost == 0 or time.monotonic() >= deadline:
-            break
-        time.sleep(min(POLL_S, max(0.0, deadline - time.monotonic())))
+    audited = audit_run(cfg, client, plan.run_id, plan.started_at, ledgers, drain_timeout_s, refresh)
     report = {
         "run_id": plan.run_id,
         "started_at": plan.started_at,
         "audited_at": time.time(),
-        "audit_rounds": rounds,
+        "audit_rounds": audited.rounds,
         "ledgers": [str(p) for p in ledgers],
-        "missing_ledgers": found.missing,
-        "audit": audit.to_json(),
+        "missing_ledgers": audited.ledgers.missing,
+        "audit": audited.report,
     }
-    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
-                                                     plan.started_at)
-    wanted = [t for t in cfg.verdict.thresholds if parse_threshold(t).metric in AUDIT_METRICS]
-    report["thresholds"] = [r.to_json() for r in evaluate(report, wanted)]
-    report["thresholds_not_judged"] = [t for t in cfg.verdict.thresholds if t not in wanted]
-    problems = [f"no ledger from a planned producer: {path}" for path in found.missing]
-    report["problems"] = problems
-    ok = not problems and all(t["ok"] for t in report["thresholds"])
-    return report, 0 if ok else 1
+    # Latency thresholds come from Locust's outputs, which this audit does not read.
+    judge_thresholds(report, list(cfg.verdict.thresholds), judged_metrics=AUDIT_METRICS)
+    report["problems"] = audited.problems
+    return report, exit_code_for(report)
 
 
 def audit_summary_lines(report: dict) -> list[str]:

@@ -16,22 +16,22 @@ from pathlib import Path
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
 from producer.processes import child_ids, per_process_path
-from streamload.audit import add_put_stage, audit_view, lost_lines, producer_timeline
+from streamload.audit import add_put_stage, lost_lines, producer_timeline
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
 from streamload.html_report import write_html_report
 from streamload.junit import write_junit
 from streamload.locust_runner import load_processes, merge_loadtest_outputs, probe_complete, read_locust_stats, start_locust
-from streamload.loss_reasons import explain_losses
-from streamload.pipeline import kinesis_client, setup_pipeline
+from streamload.pipeline import setup_pipeline
 from streamload.locust_history import read_locust_history, read_statement_history
 from streamload.population_latency import population_latency
 from streamload.processes import Child, ChildGroup
 from streamload.report import build_report, result_line, write_report
 from streamload.core.producer_summary import summary_path_for
 from streamload.core.runplan import RUN_FILE_ENV, RunPlan
-from streamload.core.thresholds import evaluate, summary_line
+from streamload.core.thresholds import summary_line
+from streamload.verdict import add_problems, audit_run, exit_code_for, judge_thresholds
 
 __all__ = ["RunOutcome", "execute_run"]
 
@@ -156,14 +156,15 @@ def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_pr
     """The report's measurements: the audit and every record's stages (counted in the warehouse),
     the Locust processes' outputs, the producers' ledgers, loss reasons."""
     mv, run_id, started_at = cfg.redshift.materialized_view, plan.run_id, plan.started_at
-    audit = audit_view(client, mv, run_id, [Path(p) for p in plan.ledger_paths], started_at)
+    audited = audit_run(cfg, client, run_id, started_at, [Path(p) for p in plan.ledger_paths])
     probe, histograms, percentiles = merge_loadtest_outputs(out_dir)
-    report = build_report(run_id, started_at, _public_config(cfg), audit.to_json(), probe, read_locust_stats(csv_prefix))
+    report = build_report(run_id, started_at, _public_config(cfg), audited.report, probe, read_locust_stats(csv_prefix))
+    add_problems(report, audited.problems)
     report["latency_histograms"] = histograms
     report["e2e_population"] = population_latency(client, mv, run_id)
-    add_put_stage(report["e2e_population"], audit.ledgers)
-    report["producer_acks_per_second"] = producer_timeline(audit.ledgers, started_at)
-    report["producer_events_per_second"] = {kind: producer_timeline(audit.ledgers, started_at, kind)
+    add_put_stage(report["e2e_population"], audited.ledgers)
+    report["producer_acks_per_second"] = producer_timeline(audited.ledgers, started_at)
+    report["producer_events_per_second"] = {kind: producer_timeline(audited.ledgers, started_at, kind)
                                             for kind in ("throttled", "retried", "late")}
     report["locust_history"] = read_locust_history(csv_prefix, started_at)
     report["statement_history"] = read_statement_history(csv_prefix, started_at)
@@ -171,8 +172,6 @@ def _measure(cfg: StreamloadConfig, client, plan: RunPlan, out_dir: Path, csv_pr
     add_measurements(report, out_dir)  # e2e stages, open-model arrivals, Data API poll bound
     if put := report["e2e_population"].get("stages", {}).get("put"):  # every record's, from the ledgers
         report.setdefault("e2e_stages", {})["put"] = {**put, "negative": 0}
-    report["audit"]["lost_reasons"] = explain_losses(client, kinesis_client(cfg), cfg.stream.name, mv, audit,
-                                                     started_at)
     if not cfg.target.kinesis_endpoint_url:  # AWS: what the run was estimated to cost
         report["cost_estimate"] = _cost_estimate(cfg)
     return report
@@ -191,19 +190,17 @@ def _cost_estimate(cfg: StreamloadConfig) -> dict | None:
 
 def _judge_run(report: dict, cfg: StreamloadConfig, out_dir: Path, producer_rc: int | None) -> int:
     """Thresholds, personas, the producer's exit and lost Locust processes into the verdict."""
-    persona_problems = (apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
-                        if cfg.personas.enabled else [])
-    exit_code = judge(report, cfg, out_dir)
-    problems = list(persona_problems)
+    problems: list[str] = []
+    if cfg.personas.enabled:
+        problems += apply_persona_results(report, [p.name for p in cfg.personas.all_personas], out_dir)
+    judge(report, cfg, out_dir)
     if producer_rc != 0:
         problems.append(f"producer exited {producer_rc}")
     report["load_processes"] = processes = load_processes(out_dir, cfg.load.workers)
     # The master carried on without a lost worker: say what this report lacks.
     problems += [f"lost {what} are not in this report" for what in processes["not_measured"]]
-    if problems:
-        report.setdefault("problems", []).extend(problems)
-        exit_code = max(exit_code, 1)
-    return exit_code
+    add_problems(report, problems)
+    return exit_code_for(report)
 
 
 def _wait_for_run(children: ChildGroup, producer: Child, locust: Child, cfg: StreamloadConfig, out_dir: Path):
@@ -231,10 +228,7 @@ def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
     thresholds = list(cfg.verdict.thresholds)
     if cfg.personas.enabled and not any(t.strip().startswith("rls_violations") for t in thresholds):
         thresholds.append("rls_violations == 0")  # personas on: any leaked row fails the run
-    results = evaluate(report, thresholds)
-    report["thresholds"] = [r.to_json() for r in results]
-    failed = [r for r in results if not r.ok]
-    junit_results = list(results)
+    results = judge_thresholds(report, thresholds)
     if cfg.verdict.baseline:
         rule = CompareRule(cfg.verdict.max_increase, cfg.verdict.noise_k, cfg.verdict.min_delta_ms)
         baseline = json.loads(Path(cfg.verdict.baseline).read_text())
@@ -246,12 +240,10 @@ def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
             "regressed": any(r.regressed for r in rows),
             "regressed_metrics": [r.metric for r in rows if r.regressed],
         }
-        if report["baseline"]["regressed"]:
-            failed.append("baseline")
     baseline_cases = [(f"baseline {r['metric']}", not r["regressed"], f"{r['metric']} regressed: {r['current']} > allowed {r['allowed']}")
                       for r in report.get("baseline", {}).get("rows", [])]
-    write_junit(junit_results, out_dir / "junit.xml", report["run_id"], report["finished_at"] - report["started_at"], baseline_cases)
-    return 1 if failed else 0
+    write_junit(results, out_dir / "junit.xml", report["run_id"], report["finished_at"] - report["started_at"], baseline_cases)
+    return 1 if any(not r.ok for r in results) or report.get("baseline", {}).get("regressed") else 0
 
 
 def _pythonpath() -> str:
