@@ -6,13 +6,8 @@ import uuid
 
 import pytest
 
-from tests.support.local_stack import LOCAL_CREDENTIALS as LOCAL
-from tests.support.local_stack import result_rows as rows
-from tests.support.local_stack import run_sql
 from tests.support.local_stack_fixtures import (client, data_api_url, fresh_database, kinesis,  # noqa: F401
                                                 kinesis_url)
-
-__all__ = ["LOCAL", "run_sql", "rows"]  # what the tests here import
 
 
 @pytest.fixture

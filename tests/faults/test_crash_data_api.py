@@ -19,7 +19,8 @@ import psycopg
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import LOCAL, run_sql
+from tests.support.local_stack import LOCAL_CREDENTIALS as LOCAL
+from tests.support.local_stack import run_sql
 from crash_helpers import start_server, stop
 
 BATCH_SQLS = 4

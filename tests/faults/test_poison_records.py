@@ -16,7 +16,9 @@ import uuid
 
 import boto3
 import pytest
-from conftest import LOCAL, rows, run_sql
+from tests.support.local_stack import LOCAL_CREDENTIALS as LOCAL
+from tests.support.local_stack import result_rows as rows
+from tests.support.local_stack import run_sql
 
 from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.core.ledger import LedgerWriter
