@@ -17,8 +17,10 @@ import logging
 import sys
 from pathlib import Path
 
+from producer.processes import argv_for
 from producer.profiles import parse_duration, parse_profile
 from producer.runner import ProducerOptions, run_producer
+from streamload.core.config import ProducerConfig
 from streamload.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, StreamloadError, UsageError, reports_errors
 
 PROG = "python -m producer"
@@ -89,6 +91,27 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument("--share", type=_share, default=(0, 1), help=argparse.SUPPRESS)  # set by --processes
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # set by --processes
     return p
+
+
+# Each ``[producer]`` setting (streamload.core.config.ProducerConfig) -> the dest of its flag.
+CONFIG_FLAG_DESTS = {
+    "rate": "rate", "duration_s": "duration", "total": "total", "schema_name": "schema", "seed": "seed",
+    "producer_id": "producer_id", "record_ttl_s": "record_ttl", "metrics_port": "metrics_port",
+    "profile": "rate_profile", "partition_key": "partition_key", "shard_limit": "shard_limit",
+    "processes": "processes",
+}
+
+
+def config_argv(settings: ProducerConfig, stream: str, region: str, endpoint_url: str | None,
+                ledger: Path) -> list[str]:
+    """The flags that make ``python -m producer`` do what ``[producer]`` (``settings``) says,
+    into ``stream`` (``endpoint_url``: a local stack's), writing its ledger at ``ledger``."""
+    parser = build_parser()
+    values = {dest: getattr(settings, field) for field, dest in CONFIG_FLAG_DESTS.items()}
+    if settings.profile is not None:
+        values["rate"] = None  # the rate profile replaces --rate
+    values.update(stream=stream, region=region, endpoint_url=endpoint_url, ledger=ledger)
+    return argv_for(parser, parser.parse_args([]), **values)
 
 
 def _looks_like_rate_profile(text: str | None) -> bool:

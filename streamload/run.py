@@ -15,6 +15,7 @@ from pathlib import Path
 
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
+from producer.__main__ import config_argv
 from producer.processes import child_ids, per_process_path
 from streamload.audit import add_put_stage, lost_lines, producer_timeline
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
@@ -70,31 +71,8 @@ def _credentials_env(cfg: StreamloadConfig) -> dict[str, str]:
 
 
 def _producer_argv(cfg: StreamloadConfig, ledger: Path) -> list[str]:
-    p = cfg.producer
-    argv = [
-        sys.executable, "-m", "producer",
-        "--stream", cfg.stream.name,
-        "--region", cfg.target.region,
-        "--rate", str(p.rate),
-        "--duration", str(p.duration_s),
-        "--producer-id", p.producer_id,
-        "--ledger", str(ledger),
-        "--metrics-port", str(p.metrics_port),
-        "--record-ttl", str(p.record_ttl_s),
-        "--schema", p.schema_name,
-    ]
-    if cfg.target.kinesis_endpoint_url:
-        argv += ["--endpoint-url", cfg.target.kinesis_endpoint_url]
-    if p.total:
-        argv += ["--total", str(p.total)]
-    if p.seed is not None:
-        argv += ["--seed", str(p.seed)]
-    if p.profile is not None:  # replaces --rate
-        argv[argv.index("--rate"):argv.index("--rate") + 2] = ["--rate-profile", p.profile]
-    argv += ["--partition-key", p.partition_key] + ([] if p.shard_limit else ["--no-shard-limit"])
-    if p.processes > 1:
-        argv += ["--processes", str(p.processes)]
-    return argv
+    return [sys.executable, "-m", "producer", *config_argv(cfg.producer, cfg.stream.name, cfg.target.region,
+                                                         cfg.target.kinesis_endpoint_url, ledger)]
 
 
 def _ledger_paths(cfg: StreamloadConfig, ledger: Path) -> list[Path]:
