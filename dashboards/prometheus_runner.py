@@ -26,7 +26,7 @@ import yaml
 
 from dashboards.files import RULE_FILES
 from streamload.core.errors import UsageError
-from streamload.core.processes import die_with_parent_hook, free_port, stop_process
+from streamload.core.processes import die_with_parent_hook, free_port, log_lines, stop_process
 
 __all__ = [
     "PrometheusUnavailable",
@@ -207,10 +207,7 @@ class PrometheusServer(PrometheusClient):
         return False
 
     def _log_tail(self) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
-        except OSError:
-            return ""
+        lines = log_lines(self.log_path)
         return lines[-1] if lines else ""
 
     def stop(self) -> None:

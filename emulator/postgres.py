@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from streamload.core.processes import die_with_parent_hook, free_port, stop_process
+from streamload.core.processes import die_with_parent_hook, free_port, log_lines, stop_process
 
 __all__ = ["PostgresServer", "PostgresStartError", "find_postgres_bindir"]
 
@@ -264,9 +264,8 @@ class PostgresServer:
 
     def _log_tail(self) -> str:
         """The log's most telling line(s), without timestamps, on one line."""
-        try:
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
-        except OSError:
+        lines = log_lines(self.log_path)
+        if lines is None:
             return "(no log)"
         lines = [re.sub(r"^\S+ \S+ \S+ \[\d+\]\s*", "", ln) for ln in lines]
         telling = [ln for ln in lines if "could not bind" in ln or "FATAL" in ln or "ERROR" in ln]

@@ -23,8 +23,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-__all__ = ["die_with_parent", "die_with_parent_hook", "free_port", "signal_group", "start_with_banner",
+__all__ = ["die_with_parent", "die_with_parent_hook", "free_port", "log_lines", "signal_group", "start_with_banner",
            "stop_process", "wait_for_banner"]
 
 _PR_SET_PDEATHSIG = 1
@@ -66,6 +67,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def log_lines(path: Path) -> list[str] | None:
+    """A child's log file as lines (stripped of blank ends), or None when it cannot be read:
+    what a start-up error quotes to say why a server did not come up."""
+    try:
+        return path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return None
 
 
 def signal_group(proc: subprocess.Popen, sig: int) -> None:
