@@ -8,8 +8,9 @@ Public surface (everything else is private)::
 Modules: ``records`` (generator), ``profiles`` (rate over time), ``schedule`` (open-loop
 timing, bounded concurrency), ``partition_keys``, ``shards`` (ListShards, MD5 routing,
 per-shard limiter), ``sender`` (PutRecords + per-record retries), ``target`` (client and
-fatal errors), ``sinks`` (file/stdout), ``outcomes``/``result`` (totals), ``ledger``
-(JSONL + summary), ``progress``, ``processes`` (``--processes N``), ``metrics``.
+fatal errors), ``sinks`` (file/stdout), ``outcomes``/``result`` (totals; the summary
+file is ``streamload.core.producer_summary``), ``ledger_publish`` (the ledger table),
+``progress``, ``processes`` (``--processes N``), ``metrics``.
 """
 from producer.schemas import GeneratedRecord, RandomUserRecords
 from producer.runner import ProducerOptions, ProducerResult, run_producer
