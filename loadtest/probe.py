@@ -27,7 +27,7 @@ from streamload.core.audit_sql import found_per_producer_sql, run_filter
 from streamload.core.histograms import DIGITS, HIGHEST_US, LOWEST_US, encode_histogram, new_latency_histogram
 from streamload.core.errors import UsageError
 from streamload.core.ledger import ProducerLedger, planned_producer_id, read_ledger
-from streamload.core.producer_summary import read_summary, summary_path_for
+from streamload.core.producer_summary import ProducerSummary, read_summary, summary_path_for
 from streamload.dataapi.ledger_table import LedgerTable
 
 log = logging.getLogger("streamload.probe")
@@ -103,8 +103,8 @@ class LedgerFollower:
     def expected(self) -> int:
         return sum(self.acked.values())
 
-    def summaries(self) -> list[dict[str, Any]]:
-        """The producers' final summaries found so far (as their JSON)."""
+    def summaries(self) -> list[ProducerSummary]:
+        """The producers' final summaries found so far."""
         out = []
         for path in self.ledger_paths:
             try:
@@ -112,13 +112,13 @@ class LedgerFollower:
             except UsageError:  # not a summary (yet): the producer is not done as far as we know
                 continue
             if summary is not None:
-                out.append(summary.to_json())
+                out.append(summary)
         return out
 
     def producers_done(self) -> bool:
         """Every producer wrote a final summary (or, on another machine, published a final ledger)."""
         summaries = self.summaries()
-        if len(summaries) == len(self.ledger_paths) and all(s.get("done") for s in summaries):
+        if len(summaries) == len(self.ledger_paths) and all(s.done for s in summaries):
             return True
         if self.table is None:
             return False

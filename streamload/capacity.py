@@ -27,6 +27,7 @@ from typing import Callable
 
 from streamload.audit import read_ledgers
 from streamload.core.config import StreamloadConfig
+from streamload.core.producer_summary import SUMMARY_SUFFIX
 from streamload.report import RunReport
 
 __all__ = ["CapacityPlan", "RateSearch", "StepResult", "CapacityResult", "step_result", "run_capacity",
@@ -142,10 +143,10 @@ def step_result(step: int, rate: float, report: RunReport | dict, exit_code: int
                 plan: CapacityPlan) -> StepResult:
     """Judge one step from its report (as the run built it, or read back) and its producers' summaries."""
     report = report if isinstance(report, RunReport) else RunReport.model_validate(report)
-    # "ledger-*.json" also matches each ledger's "<ledger>.summary.json": keep the ledgers only.
-    ledgers = sorted(p for p in out_dir.glob("ledger-*.json") if not p.name.endswith(".summary.json"))
+    # "ledger-*.json" also matches each ledger's summary file: keep the ledgers only.
+    ledgers = sorted(p for p in out_dir.glob("ledger-*.json") if not p.name.endswith(SUMMARY_SUFFIX))
     summaries = read_ledgers(ledgers).summaries
-    achieved = sum(float(s.get("achieved_rate", 0) or 0) for s in summaries) if summaries else None
+    achieved = sum(s.achieved_rate for s in summaries) if summaries else None
     why = [f"threshold {t.threshold} (value {t.value})" for t in report.thresholds if not t.ok]
     why += report.problems
     if exit_code != 0 and not why:
@@ -155,8 +156,8 @@ def step_result(step: int, rate: float, report: RunReport | dict, exit_code: int
         why.append(f"achieved {shown} < {plan.min_achieved:.0%} of {rate:g}/s")
     return StepResult(
         step=step, rate=rate, achieved=achieved, e2e_p50_ms=report.e2e_p50_ms, e2e_p99_ms=report.e2e_p99_ms,
-        lost=int(report.lost or 0), throttled=sum(int(s.get("throttled", 0) or 0) for s in summaries),
-        late=sum(int(s.get("late", 0) or 0) for s in summaries), held=not why, why=why,
+        lost=int(report.lost or 0), throttled=sum(s.throttled for s in summaries),
+        late=sum(s.late for s in summaries), held=not why, why=why,
         report=str(out_dir / "report.json"),
     )
 

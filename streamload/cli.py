@@ -238,9 +238,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from streamload.plan_audit import audit_planned_run, audit_summary_lines, load_plan, write_audit
+    from streamload.core.runplan import RunPlan
+    from streamload.plan_audit import audit_planned_run, audit_summary_lines, write_audit
 
-    plan = load_plan(args.plan)
+    plan = RunPlan.read(args.plan)
     drain_timeout_s = plan.settings.load.drain_timeout_s if args.drain_timeout is None else args.drain_timeout
 
     def action() -> int:

@@ -24,9 +24,7 @@ from streamload.dataapi.client import DataApiClient, make_boto3_client
 from streamload.pipeline import TargetUnreachable
 from streamload.verdict import AUDIT_METRICS, audit_run, exit_code_for, judge_thresholds
 
-__all__ = ["AUDIT_METRICS", "audit_planned_run", "audit_summary_lines", "load_plan", "write_audit"]
-
-load_plan = RunPlan.read  # the run plan, ConfigError (one line) if unreadable: one reader, in the core
+__all__ = ["AUDIT_METRICS", "audit_planned_run", "audit_summary_lines", "write_audit"]
 
 
 def audit_planned_run(plan: RunPlan, drain_timeout_s: float, refresh: bool = True) -> tuple[dict, int]:

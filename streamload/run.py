@@ -4,7 +4,6 @@ and the report. Used by ``streamload demo`` (against the local stack it starts) 
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -18,6 +17,7 @@ from loadtest.persona_report import apply_persona_results, persona_report_dir, p
 from producer.__main__ import config_argv
 from producer.processes import child_ids, per_process_path
 from streamload.audit import add_put_stage, lost_lines, producer_timeline
+from streamload.baseline import read_baseline
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section
@@ -209,7 +209,7 @@ def judge(report: dict, cfg: StreamloadConfig, out_dir: Path) -> int:
     results = judge_thresholds(report, thresholds)
     if cfg.verdict.baseline:
         rule = CompareRule(cfg.verdict.max_increase, cfg.verdict.noise_k, cfg.verdict.min_delta_ms)
-        baseline = json.loads(Path(cfg.verdict.baseline).read_text())
+        baseline = read_baseline(Path(cfg.verdict.baseline))
         rows = compare_reports(baseline, report, rule)
         report["baseline"] = {
             "path": str(cfg.verdict.baseline),

@@ -37,3 +37,16 @@ def test_functions_stay_small_when_counted_in_the_shipped_packages():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and node.end_lineno - node.lineno + 1 > 60]
     assert too_long == []
+
+
+def test_every_streamload_module_has_a_layer_when_the_contract_is_read():
+    """A module missing from the contract is checked by nothing: every ``streamload.*`` module
+    (or package) must be named in one of the layers."""
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    named = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    package = ROOT / "streamload"
+    modules = {f"streamload.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"streamload.{p.name}" for p in package.iterdir() if (p / "__init__.py").exists()}
+    assert sorted(modules - named) == []

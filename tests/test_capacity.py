@@ -14,6 +14,7 @@ from streamload.capacity import (
 )
 from streamload.core.config import StreamloadConfig
 from streamload.core.ledger import LedgerWriter
+from streamload.core.producer_summary import ProducerSummary
 
 
 def _search_until(plan: CapacityPlan, breaks_above: float) -> list[float]:
@@ -70,7 +71,7 @@ def _write_step_ledger(step_dir, achieved, throttled=0, producer_id="p0"):
         ledger.generated(2)
         ledger.append([(f"{producer_id}-r-{seq}", producer_id, seq, "shardId-000000000000", str(100 + seq), 1.0, 1.01)
                        for seq in range(2)])
-        ledger.write_summary({"achieved_rate": achieved, "throttled": throttled, "late": 0, "done": True})
+        ledger.write_summary(ProducerSummary(producer_id=producer_id, achieved_rate=achieved, throttled=throttled))
 
 
 def _step_dir(tmp_path, name, achieved, throttled=0):

@@ -263,10 +263,8 @@ class LedgerWriter:
         _wal_path(self.path, old).unlink(missing_ok=True)
         self._wal = None if self.state.done else _wal_path(self.path, self.state.wal).open("wb")
 
-    def write_summary(self, summary: ProducerSummary | dict) -> None:
-        """The producer's summary beside the ledger (a dict is read as a ``ProducerSummary``)."""
-        if isinstance(summary, dict):
-            summary = ProducerSummary.model_validate(summary)
+    def write_summary(self, summary: ProducerSummary) -> None:
+        """The producer's summary beside the ledger."""
         write_summary(self.summary_path, summary)
 
     def close(self) -> None:

@@ -64,11 +64,6 @@ class ProducerSummary(BaseModel):
         """The file's content: every field, ``ledgers`` only on a merged summary."""
         return self.model_dump(exclude={"ledgers"} if self.ledgers is None else None)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Dict-style read, for callers still written against the raw JSON (``capacity.py``);
-        new code reads the attributes."""
-        return getattr(self, key, default) if key in type(self).model_fields else default
-
 
 def summary_path_for(ledger_path: Path) -> Path:
     """``out/ledger-p0.json`` -> ``out/ledger-p0.json.summary.json``."""

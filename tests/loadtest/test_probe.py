@@ -4,6 +4,7 @@ import pytest
 
 from loadtest.probe import LedgerFollower, ProbeState, format_redshift_timestamp
 from streamload.core.ledger import LedgerWriter
+from streamload.core.producer_summary import ProducerSummary
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 SHARD = "shardId-000000000000"
@@ -125,14 +126,14 @@ def test_producers_done_only_when_every_producer_wrote_a_done_summary(tmp_path):
     writers = [LedgerWriter(tmp_path / f"ledger-p{i}.json", producer_id=f"p{i}", run_id="r1") for i in range(2)]
     follower = LedgerFollower([w.path for w in writers])
     writers[0].close()
-    writers[0].write_summary({"producer_id": "p0", "done": True})
+    writers[0].write_summary(ProducerSummary(producer_id="p0", done=True))
     assert not follower.producers_done()
     writers[1].close()
-    writers[1].write_summary({"producer_id": "p1", "done": False})  # stopped before its duration
+    writers[1].write_summary(ProducerSummary(producer_id="p1", done=False))  # stopped before its duration
     assert not follower.producers_done()
-    writers[1].write_summary({"producer_id": "p1", "done": True})
+    writers[1].write_summary(ProducerSummary(producer_id="p1", done=True))
     assert follower.producers_done()
-    assert sorted(s["producer_id"] for s in follower.summaries()) == ["p0", "p1"]
+    assert sorted(s.producer_id for s in follower.summaries()) == ["p0", "p1"]
 
 
 def test_found_counter_gets_each_record_once_when_live_counts_precede_the_final_count():
