@@ -8,33 +8,27 @@ Outcomes, bytes, retries and throttles are mirrored into ``producer.metrics``.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+
+from pydantic import ConfigDict, Field
 
 from producer import metrics
 from streamload.core.ledger import LedgerWriter
+from streamload.core.producer_summary import OutcomeCounts
 
 __all__ = ["OutcomeTally"]
 
 
-@dataclass
-class OutcomeTally:
-    """Running totals; ``generated == sent + expired + rejected`` once every batch is done."""
+class OutcomeTally(OutcomeCounts):
+    """Running totals (the counts are ``OutcomeCounts``'), mirrored into the metrics and the
+    ledger as they change."""
 
-    generated: int = 0
-    sent: int = 0
-    expired: int = 0
-    rejected: int = 0
-    late: int = 0
-    retried: int = 0
-    throttled: int = 0
-    shard_limited: int = 0
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     sent_bytes: int = 0
     last_sent_at: float | None = None  # wall-clock time of the latest acknowledgement
-    rejected_reasons: Counter = field(default_factory=Counter)
     # Where expired and rejected seqs are recorded as ranges (acknowledged ones are written by
     # the sender, with their shard and sequence number).
-    ledger: LedgerWriter | None = field(default=None, repr=False)
+    ledger: LedgerWriter | None = Field(default=None, repr=False, exclude=True)
 
     def add_generated(self, count: int) -> None:
         self.generated += count
@@ -58,7 +52,7 @@ class OutcomeTally:
         """Records (by ``seq``) that will never be sent, and why."""
         if seqs:
             self.rejected += len(seqs)
-            self.rejected_reasons[reason] += len(seqs)
+            self.rejected_reasons[reason] = self.rejected_reasons.get(reason, 0) + len(seqs)
             metrics.RECORDS.labels("rejected").inc(len(seqs))
             if self.ledger is not None:
                 self.ledger.rejected(seqs, reason)

@@ -2,9 +2,7 @@
 the one-line summary it prints, and what ``--processes`` adds up."""
 from __future__ import annotations
 
-from collections import Counter
-
-from streamload.core.producer_summary import ProducerSummary
+from streamload.core.producer_summary import OutcomeCounts, ProducerSummary
 
 __all__ = ["ProducerResult"]
 
@@ -27,25 +25,14 @@ class ProducerResult(ProducerSummary):
     @classmethod
     def merge(cls, producer_id: str, results: list[ProducerSummary]) -> "ProducerResult":
         """The totals of processes that ran side by side: counts and rates add up."""
-        reasons: Counter = Counter()
-        for r in results:
-            reasons.update(r.rejected_reasons)
         errors = sorted({r.error for r in results if r.error})
-
-        def total(name: str):
-            return sum(getattr(r, name) for r in results)
-
+        first = results[0] if results else ProducerSummary()
         return cls(
-            producer_id=producer_id, generated=total("generated"), sent=total("sent"),
-            expired=total("expired"), rejected=total("rejected"), late=total("late"),
-            target_rate=total("target_rate"), achieved_rate=total("achieved_rate"),
+            **OutcomeCounts.summed(results), producer_id=producer_id,
+            target_rate=sum(r.target_rate for r in results), achieved_rate=sum(r.achieved_rate for r in results),
             duration_s=max((r.duration_s for r in results), default=0.0),
-            done=all(r.done for r in results), retried=total("retried"), throttled=total("throttled"),
-            shard_limited=total("shard_limited"), shards=max((r.shards for r in results), default=0),
-            rejected_reasons=dict(reasons),
-            run_id=results[0].run_id if results else "",
-            started_at=min((r.started_at for r in results), default=0.0),
+            done=all(r.done for r in results), shards=max((r.shards for r in results), default=0),
+            run_id=first.run_id, started_at=min((r.started_at for r in results), default=0.0),
             window_s=max((r.window_s for r in results), default=0.0),
-            profile=results[0].profile if results else "", sink=results[0].sink if results else "",
-            processes=len(results), error="; ".join(errors) or None,
+            profile=first.profile, sink=first.sink, processes=len(results), error="; ".join(errors) or None,
         )

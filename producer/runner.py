@@ -356,12 +356,9 @@ def _result(opts: ProducerOptions, tally: OutcomeTally, schedule: OpenLoopSchedu
     window_s = schedule.window_s(stopped_at)
     sending_s = max(window_s, (tally.last_sent_at or started_at) - started_at, 1e-9)
     return ProducerResult(
-        producer_id=opts.producer_id, generated=tally.generated, sent=tally.sent,
-        expired=tally.expired, rejected=tally.rejected, late=tally.late,
+        **tally.outcome_counts(), producer_id=opts.producer_id,
         target_rate=schedule.target_rate(window_s), achieved_rate=tally.sent / sending_s,
-        duration_s=max(time.time() - started_at, 1e-9), retried=tally.retried,
-        throttled=tally.throttled, shard_limited=tally.shard_limited,
-        rejected_reasons=dict(tally.rejected_reasons), run_id=run_id, started_at=started_at,
+        duration_s=max(time.time() - started_at, 1e-9), run_id=run_id, started_at=started_at,
         window_s=window_s, profile=schedule.profile.spec, sink=str(opts.sink_spec),
         error=_one_line(error) if error else None)
 

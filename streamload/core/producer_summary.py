@@ -13,6 +13,8 @@ process's ledger). Keys a reader does not know (an older or newer producer's) ar
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,35 +24,62 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from streamload.core.atomic_write import write_atomically
 from streamload.core.errors import UsageError
 
-__all__ = ["SUMMARY_SUFFIX", "ProducerSummary", "summary_path_for", "write_summary", "read_summary"]
+__all__ = ["SUMMARY_SUFFIX", "OutcomeCounts", "ProducerSummary", "summary_path_for", "write_summary", "read_summary"]
 
 SUMMARY_SUFFIX = ".summary.json"
 
 
-class ProducerSummary(BaseModel):
-    """One producer's totals. ``target_rate`` is the profile's mean over the schedule's window
-    (the duration, or up to where ``--total`` or a stop ended it); ``achieved_rate`` is records
-    acknowledged per second over that window or until the last acknowledgement, whichever is
-    longer. Counts default to 0 so a summary missing a count (an older producer's) still reads.
-    """
+class OutcomeCounts(BaseModel):
+    """What became of the generated records: each ends ``sent``, ``expired`` or ``rejected``
+    (by reason), so ``generated == sent + expired + rejected`` once every batch is done; late,
+    retried, throttled and shard-limited say how records got there. The producer's live tally
+    and its summary both hold these, declared once here. Counts default to 0 so a summary
+    missing one (an older producer's) still reads."""
 
     model_config = ConfigDict(extra="ignore")
 
-    producer_id: str = ""
     generated: int = 0
     sent: int = 0
     expired: int = 0
     rejected: int = 0
     late: int = 0
+    retried: int = 0
+    throttled: int = 0
+    shard_limited: int = 0
+    rejected_reasons: dict[str, int] = Field(default_factory=dict)
+
+    def outcome_counts(self) -> dict[str, Any]:
+        """These counts alone (a copy), e.g. to build a summary from the live tally."""
+        counts = {name: getattr(self, name) for name in OutcomeCounts.model_fields}
+        counts["rejected_reasons"] = dict(self.rejected_reasons)
+        return counts
+
+    @staticmethod
+    def summed(parts: Iterable["OutcomeCounts"]) -> dict[str, Any]:
+        """The counts of ``parts`` added up (producers that ran side by side)."""
+        parts = list(parts)
+        totals: dict[str, Any] = {name: sum(getattr(p, name) for p in parts)
+                                  for name in OutcomeCounts.model_fields if name != "rejected_reasons"}
+        reasons: Counter = Counter()
+        for part in parts:
+            reasons.update(part.rejected_reasons)
+        totals["rejected_reasons"] = dict(reasons)
+        return totals
+
+
+class ProducerSummary(OutcomeCounts):
+    """One producer's totals. ``target_rate`` is the profile's mean over the schedule's window
+    (the duration, or up to where ``--total`` or a stop ended it); ``achieved_rate`` is records
+    acknowledged per second over that window or until the last acknowledgement, whichever is
+    longer.
+    """
+
+    producer_id: str = ""
     target_rate: float = 0.0
     achieved_rate: float = 0.0
     duration_s: float = 0.0
     done: bool = True
-    retried: int = 0
-    throttled: int = 0
-    shard_limited: int = 0
     shards: int = 0  # open shards known at the end (0: not listed, e.g. --no-shard-limit)
-    rejected_reasons: dict[str, int] = Field(default_factory=dict)
     run_id: str = ""
     started_at: float = 0.0
     window_s: float = 0.0
