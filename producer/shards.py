@@ -31,14 +31,13 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streamload.core.kinesis_limits import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
 
 __all__ = ["ShardRange", "ShardMap", "ShardDirectory", "ShardRateLimiter", "list_open_shards",
            "SHARD_RECORDS_PER_S", "SHARD_BYTES_PER_S"]
 
 log = logging.getLogger(__name__)
 
-SHARD_RECORDS_PER_S = 1000.0
-SHARD_BYTES_PER_S = 1024.0 * 1024.0
 _MAX_LIST_PAGES = 1000  # 1,000 shards a page: far beyond any stream's shard quota
 
 

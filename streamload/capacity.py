@@ -27,14 +27,12 @@ from typing import Callable
 
 from streamload.audit import read_ledgers
 from streamload.core.config import StreamloadConfig
+from streamload.core.kinesis_limits import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
 from streamload.core.producer_summary import SUMMARY_SUFFIX
 from streamload.report import RunReport
 
 __all__ = ["CapacityPlan", "RateSearch", "StepResult", "CapacityResult", "step_result", "run_capacity",
            "format_table", "recommend_shards", "write_capacity_report"]
-
-SHARD_RECORDS_PER_S = 1000.0
-SHARD_BYTES_PER_S = 1024.0 * 1024.0
 
 
 @dataclass(frozen=True)

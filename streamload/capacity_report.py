@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from streamload.capacity import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
+from streamload.core.kinesis_limits import SHARD_BYTES_PER_S, SHARD_RECORDS_PER_S
 from streamload import charts as chart_modules
 from streamload.charts.units import fmt_count, fmt_ms, fmt_rate
 from streamload.core.errors import ConfigError

@@ -117,7 +117,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from streamload.baseline import read_baseline
+    from streamload.baseline_file import read_baseline
 
     cfg, settings = _load_with_aws(args, _overrides(args))
     if cfg.verdict.baseline:
@@ -174,7 +174,8 @@ def _capacity(args: argparse.Namespace) -> int:
 
 
 def _baseline(args: argparse.Namespace) -> int:
-    from streamload.baseline import format_baseline, run_baseline, write_baseline
+    from streamload.baseline import run_baseline
+    from streamload.baseline_file import format_baseline, write_baseline
 
     cfg, settings = _load_with_aws(args, _overrides(args))
     _announce_cost(cfg, settings, args.local, runs=args.repeat)
@@ -222,7 +223,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from streamload.baseline import read_baseline
+    from streamload.baseline_file import read_baseline
     from streamload.compare import CompareRule, compare_reports, format_table, regressed_metrics
     from streamload.compare_report import write_compare_beside
 

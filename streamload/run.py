@@ -17,7 +17,7 @@ from loadtest.persona_report import apply_persona_results, persona_report_dir, p
 from producer.__main__ import config_argv
 from producer.processes import child_ids, per_process_path
 from streamload.audit import add_put_stage, lost_lines, producer_timeline
-from streamload.baseline import read_baseline
+from streamload.baseline_file import read_baseline
 from streamload.compare import CompareRule, Comparison, compare_reports, format_table
 from streamload.core.config import StreamloadConfig
 from streamload.faults import FaultObserver, fault_section

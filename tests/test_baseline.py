@@ -4,7 +4,8 @@ import json
 import pytest
 
 from loadtest.probe import new_latency_histogram
-from streamload.baseline import format_baseline, isolated, read_baseline, summarise_runs
+from streamload.baseline import isolated
+from streamload.baseline_file import format_baseline, read_baseline, summarise_runs
 from streamload.compare import compare_reports, latency_ms
 from streamload.core.config import ConfigError, StreamloadConfig
 
@@ -84,7 +85,7 @@ def test_isolated_gives_each_local_run_its_own_stream_but_reuses_aws_stream():
 
 
 def test_baseline_file_reads_back_typed_when_written_by_write_baseline(tmp_path):
-    from streamload.baseline import BaselineFile, write_baseline
+    from streamload.baseline_file import BaselineFile, write_baseline
 
     summary = summarise_runs([_report([900.0] * 10, [40.0] * 5), _report([1100.0] * 10, [60.0] * 5)])
     path = write_baseline(summary, tmp_path / "out" / "baseline.json")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from report_fixtures import run_report
 
-from streamload.baseline import BaselineFile, read_baseline
+from streamload.baseline_file import BaselineFile, read_baseline
 from streamload.cli import main
 from streamload.compare import compare_reports, regressed_metrics
 from streamload.core.errors import ConfigError
