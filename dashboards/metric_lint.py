@@ -15,13 +15,13 @@ from types import ModuleType
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from streamload.core.run_info import RUN_INFO_LABELS, RUN_INFO_NAME
+
 __all__ = ["ALLOWED_LABELS", "RUN_INFO_LABELS", "MetricFacts", "declared_metrics", "facts_from_registry",
            "problems"]
 
 # "operation" is a Kinesis API name (a fixed, small set), as the local Kinesis labels its refusals.
 ALLOWED_LABELS = frozenset({"outcome", "persona", "phase", "stage", "kind", "stream", "shard", "operation"})
-RUN_INFO_NAME = "streamload_run_info"
-RUN_INFO_LABELS = frozenset({"run_id", "stream", "producer_id", "version"})
 MIN_DOC_CHARS = 15
 _NON_BASE_UNITS = re.compile(r"_(milliseconds|ms|microseconds|us|minutes|hours|kilobytes|kb|megabytes|mb|percent)(_|$)")
 

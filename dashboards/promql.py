@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from streamload.core.run_info import RUN_INFO_NAME
+
 __all__ = [
     "RUN_INFO",
     "RUN_VAR",
@@ -31,7 +33,7 @@ __all__ = [
     "alert_rules",
 ]
 
-RUN_INFO = "streamload_run_info"
+RUN_INFO = RUN_INFO_NAME
 RUN_VAR = "$run_id"
 # Grafana picks a rate window that always spans several scrapes.
 RATE_WINDOW = "$__rate_interval"

@@ -10,9 +10,10 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import Callable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import MetricsHandler
 
+from streamload.core.run_info import run_info_metric
 from streamload.dataapi.metrics import DATAAPI_PHASE_SECONDS, STATEMENT_BUCKETS
 
 __all__ = [
@@ -114,7 +115,7 @@ RLS_VIOLATIONS = Counter(
     ["persona"],
     namespace="streamload",
 )
-RUN_INFO = Info("run", "The run this process belongs to.", namespace="streamload")
+RUN_INFO = run_info_metric()
 
 
 def _help(metric) -> str:
@@ -177,8 +178,7 @@ def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
 def final_counts_registry(run_id: str, stream: str, found: int, lost: int, duplicated: int) -> CollectorRegistry:
     """The audit's verdict as the load-test job's series (same names and help as above)."""
     registry = CollectorRegistry()
-    Info("run", _help(RUN_INFO), namespace="streamload", registry=registry).info(
-        {"run_id": run_id, "stream": stream})
+    run_info_metric(registry).info({"run_id": run_id, "stream": stream})
     for name, value in (("records_found", found), ("records_lost", lost), ("records_duplicated", duplicated)):
         Counter(name, _DOCS[name], namespace="streamload", registry=registry).inc(max(value, 0))
     return registry

@@ -13,7 +13,9 @@ the same family there and a test process imports both packages.
 """
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from streamload.core.run_info import run_info_metric
 
 __all__ = [
     "OUTCOMES",
@@ -80,7 +82,7 @@ IN_FLIGHT_BATCHES = Gauge(
 # Everything the default registry holds, plus the run info (see the module docstring).
 SERVED_REGISTRY = CollectorRegistry(auto_describe=False)
 SERVED_REGISTRY.register(REGISTRY)
-RUN_INFO = Info("run", "The run this process belongs to.", namespace=NAMESPACE, registry=SERVED_REGISTRY)
+RUN_INFO = run_info_metric(SERVED_REGISTRY)
 
 
 def export_run_info(run_id: str, stream: str, producer_id: str) -> None:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from prometheus_client import REGISTRY, Info, start_http_server  # noqa: E402
+from prometheus_client import REGISTRY, start_http_server  # noqa: E402
+
+from streamload.core.run_info import run_info_metric  # noqa: E402
 
 PERSONAS = ("ethan", "frank", "alex", "ming")
 TICK_S = 0.1
@@ -26,8 +28,7 @@ TICK_S = 0.1
 def _run_info(module, run_id: str, **extra: str) -> None:
     # Every process exports streamload_run_info (the run selector joins on it). The producer
     # module may not declare it yet; then this stand-in declares the same series itself.
-    info = getattr(module, "RUN_INFO", None) or Info("run", "The run this process belongs to.",
-                                                      namespace="streamload")
+    info = getattr(module, "RUN_INFO", None) or run_info_metric()
     info.info({"run_id": run_id, **extra})
 
 
