@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -16,6 +14,7 @@ from producer.processes import argv_for, child_ids, merged_exit_code, per_proces
 from producer_test_support import REPO, cli_env
 from streamload.core.ledger import read_ledger
 from streamload.core.seqranges import SeqRanges
+from tests.support.signals import terminate_when
 
 
 def _acked(ledger_path: Path) -> int:
@@ -83,16 +82,8 @@ def test_processes_flush_and_merge_when_parent_gets_sigterm_mid_run(local_kinesi
                              "--ledger", str(ledger)], cwd=REPO, env=cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     children = [per_process_path(ledger, pid) for pid in ("p0", "p1")]
-    try:
-        deadline = time.monotonic() + 30
-        while not all(_acked(p) > 0 for p in children):  # both children have records in the stream
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # Once both children have records in the stream.
+    out, err = terminate_when(proc, lambda: all(_acked(p) > 0 for p in children), within_s=30, grace_s=30)
     assert proc.returncode == 0, err
     merged = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert 0 < merged["generated"] < 18_000 and merged["processes"] == 2

@@ -15,6 +15,7 @@ from producer_test_support import (LOCAL_CREDENTIALS, REGION, REPO, assert_ledge
 from streamload.core.ledger import read_ledger
 from streamload.core.processes import free_port
 from streamload.core.seqranges import SeqRanges
+from tests.support.signals import terminate_when
 
 
 def test_every_ledger_record_is_in_the_stream_when_run_against_a_kinesis_server(
@@ -91,23 +92,13 @@ def test_cli_exits_2_with_one_line_when_flags_are_bad():
 
 
 def test_cli_flushes_and_writes_summary_when_sent_sigterm(local_kinesis_endpoint, local_stream, tmp_path):
-    import signal
-    import time
-
     ledger = tmp_path / "ledger.json"
     proc = subprocess.Popen([sys.executable, "-m", "producer", "--stream", local_stream, "--endpoint-url",
                              local_kinesis_endpoint, "--rate", "200", "--duration", "60", "--ledger", str(ledger)],
                             cwd=REPO, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not (ledger.exists() and read_ledger(ledger).acked.count > 0):  # records are in the stream
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # Once records are in the stream.
+    out, err = terminate_when(proc, lambda: ledger.exists() and read_ledger(ledger).acked.count > 0,
+                              within_s=60, grace_s=10)
     assert proc.returncode == 0, err
     summary = json.loads(ledger.with_name("ledger.json.summary.json").read_text())
     assert summary["done"] is True and 0 < summary["generated"] < 12_000
