@@ -283,7 +283,7 @@ def _stack(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["produce"]:
-        from producer.__main__ import main as produce_main
+        from producer.cli import main as produce_main
 
         return produce_main(argv[1:], prog="streamload produce")
     parser = build_parser()

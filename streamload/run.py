@@ -14,7 +14,7 @@ from pathlib import Path
 
 from loadtest.measurements import add_measurements, measurement_summary_lines, publish_final_counts
 from loadtest.persona_report import apply_persona_results, persona_report_dir, persona_summary_lines
-from producer.__main__ import config_argv
+from producer.cli import config_argv
 from producer.processes import child_ids, per_process_path
 from streamload.audit import add_put_stage, lost_lines, producer_timeline
 from streamload.baseline_file import read_baseline

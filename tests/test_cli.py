@@ -161,7 +161,7 @@ def _locust_options(argv: list[str]) -> SimpleNamespace:
 
 
 def test_k8s_manifests_run_real_cli_flags_and_agree_with_run_config():
-    from producer.__main__ import build_parser as producer_parser
+    from producer.cli import build_parser as producer_parser
     from streamload.core.config import load_config
 
     docs = _k8s_docs()

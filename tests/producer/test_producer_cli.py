@@ -68,7 +68,7 @@ def test_cli_exits_2_naming_the_profile_when_credentials_profile_is_unknown(loca
 
 
 def test_cli_exits_2_pointing_to_rate_profile_when_profile_is_given_a_rate_profile(capsys):
-    from producer.__main__ import main
+    from producer.cli import main
 
     assert main(["--stream", "s", "--profile", "ramp:100:2000:60s"]) == 2
     err = capsys.readouterr().err

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from producer.__main__ import CONFIG_FLAG_DESTS, _options, build_parser, config_argv
+from producer.cli import CONFIG_FLAG_DESTS, _options, build_parser, config_argv
 from streamload.core.config import ProducerConfig
 
 

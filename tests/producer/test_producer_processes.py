@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from producer.__main__ import build_parser
+from producer.cli import build_parser
 from producer.processes import argv_for, child_ids, merged_exit_code, per_process_path
 from producer_test_support import REPO, cli_env
 from streamload.core.ledger import read_ledger

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from producer.__main__ import main
+from producer.cli import main
 from producer.profiles import parse_duration, parse_profile
 
 

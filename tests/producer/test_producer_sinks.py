@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from producer import ProducerOptions, run_producer
-from producer.__main__ import main
+from producer.cli import main
 from streamload.core.ledger import read_ledger
 from streamload.core.seqranges import SeqRanges
 

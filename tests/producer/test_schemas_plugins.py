@@ -9,7 +9,7 @@ import textwrap
 import orjson
 import pytest
 
-from producer.__main__ import main as produce_main
+from producer.cli import main as produce_main
 from producer.schemas import SchemaError, check_schema, describe_schemas, make_generator
 
 PLUGIN_MODULE = textwrap.dedent("""
