@@ -1,10 +1,12 @@
 """The record half of ``KinesisBackend``: PutRecord(s), GetShardIterator, GetRecords and
-retention trimming. A mixin so models.py stays about streams; both share the backend's
-state (``_streams``, ``settings``, ``clock``, ``journal``)."""
+retention trimming, split out so models.py stays about streams. ``RecordOperations`` declares
+the backend state and the one stream lookup it relies on; ``KinesisBackend`` provides them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .exceptions import (
     ExpiredIteratorException,
@@ -16,6 +18,11 @@ from .exceptions import (
 from .iterators import ShardIteratorState
 from .shards import MAX_HASH_KEY, hash_key_for_partition_key, shard_id_for_index, shard_index_of_sequence_number
 from .streams import CallerIdentity, Shard, Stream
+
+if TYPE_CHECKING:  # the backend's parts, for the declarations below
+    from .faults import FaultInjector
+    from .journal import Journal
+    from .settings import KinesisSettings
 
 __all__ = ["RecordOperations", "PutRecordResult", "PutRecordsEntry", "PutRecordsEntryResult", "GetRecordsResult"]
 
@@ -69,6 +76,19 @@ def _check_sequence_number_given(iterator_type: str, starting_sequence_number: s
 
 
 class RecordOperations:
+    """The data plane of a Kinesis backend. What it uses of the backend, declared here:"""
+
+    settings: KinesisSettings
+    clock: Callable[[], float]
+    faults: FaultInjector
+    journal: Journal | None
+    _streams: dict[tuple[str, str], dict[str, Stream]]  # (account, region) -> name -> stream
+
+    def active_stream(self, caller: CallerIdentity, action: str, stream_name: str | None,
+                      stream_arn: str | None) -> Stream:
+        """The ACTIVE (or UPDATING) stream a request names, else the AWS error (the backend's)."""
+        raise NotImplementedError
+
     # ---- puts ----------------------------------------------------------------------
 
     def _check_record_size(self, stream: Stream, data: bytes, partition_key: str, member_path: str) -> int:

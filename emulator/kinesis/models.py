@@ -22,6 +22,7 @@ from .exceptions import (
 )
 from .faults import FaultInjector
 from .iterators import decode_list_token, encode_list_token
+from .journal import Journal
 from .on_demand import OnDemandScaler
 from .settings import KinesisSettings
 from .shards import hash_key_ranges
@@ -40,6 +41,7 @@ class KinesisBackend(RecordOperations):
         *,
         clock: Callable[[], float] = time.time,
         shard_hooks: ShardHooksFactory | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.settings = settings or KinesisSettings()
         self.clock = clock
@@ -49,12 +51,11 @@ class KinesisBackend(RecordOperations):
         self.control_plane = ControlPlaneRateLimiter(self.settings)
         self.on_demand = OnDemandScaler(self.settings)
         self._streams: dict[tuple[str, str], dict[str, Stream]] = {}
-        self.journal: Any = None  # a persistence.DataDirectory when --data-dir is set
-        if self.settings.data_dir is not None:
-            from .persistence import DataDirectory
-
-            self.journal = DataDirectory(self.settings.data_dir, self.settings)
-            self.journal.load_into(self)
+        if self.settings.data_dir is not None and journal is None:  # persistence.open_backend builds one
+            raise ValueError("settings.data_dir needs a journal: use emulator.kinesis.persistence.open_backend")
+        self.journal = journal  # where streams and records persist; none keeps them in memory
+        if journal is not None:
+            self.restore(journal.load(self.shard_hooks))
 
     # ---- puts: durable before acknowledged -------------------------------------------
 
@@ -309,7 +310,13 @@ class KinesisBackend(RecordOperations):
 
     def _catalog_changed(self) -> None:
         if self.journal is not None:
-            self.journal.write_catalog(self)
+            self.journal.write_catalog(self.all_streams())
+
+    def restore(self, streams: list[Stream]) -> None:
+        """Streams kept by an earlier server (their records included), then retention applied."""
+        for stream in streams:
+            self.streams_in(stream.account_id, stream.region)[stream.name] = stream
+        self.trim_expired_records()
 
     def all_streams(self) -> list[Stream]:
         return [stream for streams in self._streams.values() for stream in streams.values()]

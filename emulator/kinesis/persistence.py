@@ -31,19 +31,21 @@ import logging
 import os
 import shutil
 import struct
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .models import KinesisBackend
 from .settings import KinesisSettings
-from .streams import Shard, Stream
+from .streams import Shard, ShardHooksFactory, Stream
 
 if TYPE_CHECKING:
-    from .models import KinesisBackend
     from .shards import StoredRecord
 
-__all__ = ["DataDirectory", "SEGMENT_BYTES", "FRAME_HEADER_BYTES"]
+__all__ = ["DataDirectory", "SEGMENT_BYTES", "FRAME_HEADER_BYTES", "open_backend"]
 
 SEGMENT_BYTES = 64 * 1024 * 1024
 _CHECKSUM = struct.Struct(">I")
@@ -232,8 +234,8 @@ class DataDirectory:
                 files.close()
         shutil.rmtree(self.root / "streams" / _stream_dir_name(stream), ignore_errors=True)
 
-    def write_catalog(self, backend: "KinesisBackend") -> None:
-        catalog = {"version": _CATALOG_VERSION, "streams": [_stream_entry(s) for s in backend.all_streams()]}
+    def write_catalog(self, streams: list[Stream]) -> None:
+        catalog = {"version": _CATALOG_VERSION, "streams": [_stream_entry(s) for s in streams]}
         target = self.root / "catalog.json"
         temporary = target.with_suffix(".json.tmp")
         with open(temporary, "w", encoding="utf-8") as out:
@@ -247,21 +249,21 @@ class DataDirectory:
 
     # ---- loading ----------------------------------------------------------------------
 
-    def load_into(self, backend: "KinesisBackend") -> None:
+    def load(self, shard_hooks: ShardHooksFactory) -> list[Stream]:
+        """The streams of the catalog with every whole record of their segments."""
         path = self.root / "catalog.json"
         if not path.exists():
-            return
+            return []
         catalog = json.loads(path.read_text(encoding="utf-8"))
         version = catalog.get("version")
         if version != _CATALOG_VERSION:
             raise ValueError(f"{path}: catalog version {version!r}, this server reads version {_CATALOG_VERSION} "
                              "(records with checksums); use a new --data-dir")
-        for entry in catalog["streams"]:
-            stream = _stream_from_entry(entry, backend)
-            backend.streams_in(stream.account_id, stream.region)[stream.name] = stream
+        streams = [_stream_from_entry(entry, shard_hooks) for entry in catalog["streams"]]
+        for stream in streams:
             for shard in stream.shards:
                 self._load_shard(stream, shard)
-        backend.trim_expired_records()
+        return streams
 
     def _load_shard(self, stream: Stream, shard: Shard) -> None:
         files = self._shard_files(stream, shard)
@@ -311,7 +313,7 @@ def _stream_entry(stream: Stream) -> dict:
     }
 
 
-def _stream_from_entry(entry: dict, backend: "KinesisBackend") -> Stream:
+def _stream_from_entry(entry: dict, shard_hooks: ShardHooksFactory) -> Stream:
     stream = Stream(
         name=entry["name"],
         account_id=entry["account_id"],
@@ -329,7 +331,7 @@ def _stream_from_entry(entry: dict, backend: "KinesisBackend") -> Stream:
         shard = stream.add_shard(
             int(item["starting_hash_key"]),
             int(item["ending_hash_key"]),
-            backend.shard_hooks,
+            shard_hooks,
             (item["parent_shard_id"], item["adjacent_parent_shard_id"]),
         )
         assert shard.index == item["index"], "catalog shards out of order"
@@ -341,4 +343,9 @@ def _stream_from_entry(entry: dict, backend: "KinesisBackend") -> Stream:
     return stream
 
 
-
+def open_backend(settings: KinesisSettings | None = None, *, clock: Callable[[], float] = time.time,
+                 shard_hooks: ShardHooksFactory | None = None) -> KinesisBackend:
+    """A backend for ``settings``: with ``data_dir``, journaled there (and restored from it)."""
+    settings = settings or KinesisSettings()
+    journal = DataDirectory(settings.data_dir, settings) if settings.data_dir is not None else None
+    return KinesisBackend(settings, clock=clock, shard_hooks=shard_hooks, journal=journal)

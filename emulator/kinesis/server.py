@@ -25,6 +25,7 @@ from .admin import add_admin_routes
 from .auth import RequestAuthenticator
 from .faults import FaultPlan
 from .models import KinesisBackend
+from .persistence import open_backend
 from .responses import KinesisResponses
 from .settings import MIB, KinesisSettings
 
@@ -49,7 +50,7 @@ async def create_app(
     """A Kinesis-compatible application. Pass ``backend`` to share or inspect state
     (it then brings its own settings; ``settings`` is for a fresh backend)."""
     if backend is None:
-        backend = KinesisBackend(settings)
+        backend = open_backend(settings)
     elif settings is not None and settings != backend.settings:
         raise ValueError("pass settings either to the backend or to create_app, not different ones to both")
     responses = KinesisResponses(backend, authenticator)

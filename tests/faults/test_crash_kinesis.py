@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from emulator.kinesis import KinesisBackend, KinesisSettings, PutRecordsEntry
+from emulator.kinesis import KinesisBackend, KinesisSettings, PutRecordsEntry, open_backend
 from emulator.kinesis.streams import CallerIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def keys_in_shard(backend: KinesisBackend) -> list[str]:
 
 def test_corrupt_tail_is_cut_and_logged_when_a_crash_left_garbage(tmp_path, caplog):
     settings = KinesisSettings.unthrottled(data_dir=tmp_path)
-    backend = KinesisBackend(settings)
+    backend = open_backend(settings)
     backend.create_stream(CALLER, "s", 1)
     put_keys(backend, ["a", "b", "c"])
     backend.journal.close()
@@ -157,25 +157,25 @@ def test_corrupt_tail_is_cut_and_logged_when_a_crash_left_garbage(tmp_path, capl
     raw[-1] ^= 0xFF  # record "c" is whole but its last byte is wrong
     segment.write_bytes(bytes(raw) + b"\0" * 40)  # and zeros follow, as after a machine crash
     with caplog.at_level(logging.WARNING, logger="emulator.kinesis.persistence"):
-        reloaded = KinesisBackend(settings)
+        reloaded = open_backend(settings)
     assert keys_in_shard(reloaded) == ["a", "b"]
     cut = len(raw) - len(segment.read_bytes()) + 40
     assert f"discarded {cut} bytes" in caplog.text
     put_keys(reloaded, ["d"])
     reloaded.journal.close()
-    assert keys_in_shard(KinesisBackend(settings)) == ["a", "b", "d"]
+    assert keys_in_shard(open_backend(settings)) == ["a", "b", "d"]
 
 
 def test_records_survive_without_a_clean_close_when_fsync_is_on(tmp_path):
     settings = KinesisSettings.unthrottled(data_dir=tmp_path, fsync=True)
-    backend = KinesisBackend(settings)
+    backend = open_backend(settings)
     backend.create_stream(CALLER, "s", 1)
     put_keys(backend, ["a", "b"])
     # no close(): what a killed process leaves behind
-    assert keys_in_shard(KinesisBackend(settings)) == ["a", "b"]
+    assert keys_in_shard(open_backend(settings)) == ["a", "b"]
 
 
 def test_old_data_dir_is_refused_with_a_clear_message_when_its_frames_have_no_checksums(tmp_path):
     (tmp_path / "catalog.json").write_text(json.dumps({"version": 1, "streams": []}))
     with pytest.raises(ValueError, match="use a new --data-dir"):
-        KinesisBackend(KinesisSettings.unthrottled(data_dir=tmp_path))
+        open_backend(KinesisSettings.unthrottled(data_dir=tmp_path))

@@ -7,7 +7,7 @@ from kinesis_helpers import make_client, start_server
 
 from tests.support.clock import FakeClock
 
-from emulator.kinesis import CallerIdentity, KinesisBackend, KinesisSettings, PutRecordsEntry
+from emulator.kinesis import CallerIdentity, KinesisBackend, KinesisSettings, PutRecordsEntry, open_backend
 from emulator.kinesis.exceptions import (
     InvalidArgumentException,
     LimitExceededException,
@@ -174,7 +174,7 @@ def test_boto3_sees_children_parents_and_end_of_closed_shard_when_resharded(kine
 
 def test_restarted_server_keeps_streams_records_and_sequence_order_when_data_dir_set(tmp_path):
     settings = KinesisSettings.unthrottled(data_dir=tmp_path)
-    srv = start_server(KinesisBackend(settings))
+    srv = start_server(open_backend(settings))
     try:
         kinesis = make_client(srv.url)
         kinesis.create_stream(StreamName="kept", ShardCount=2)
@@ -183,7 +183,7 @@ def test_restarted_server_keeps_streams_records_and_sequence_order_when_data_dir
         kinesis.delete_stream(StreamName="gone")
     finally:
         srv.stop()  # flushes segments on shutdown
-    srv = start_server(KinesisBackend(settings))
+    srv = start_server(open_backend(settings))
     try:
         kinesis = make_client(srv.url)
         assert kinesis.list_streams()["StreamNames"] == ["kept"]
@@ -201,15 +201,23 @@ def test_restarted_server_keeps_streams_records_and_sequence_order_when_data_dir
 
 def test_torn_last_frame_is_dropped_when_server_crashed_mid_write(tmp_path, clock):
     settings = KinesisSettings.unthrottled(data_dir=tmp_path)
-    backend = KinesisBackend(settings, clock=clock)
+    backend = open_backend(settings, clock=clock)
     backend.create_stream(CALLER, "s", 1)
     put(backend, ["a", "b", "c"])
     backend.journal.close()
     segment = next((tmp_path / "streams").rglob("*.seg"))
     segment.write_bytes(segment.read_bytes()[:-2])  # the crash cut record "c" short
-    reloaded = KinesisBackend(settings, clock=clock)
+    reloaded = open_backend(settings, clock=clock)
     assert [r.partition_key for r in drain(reloaded, "shardId-000000000000")[0]] == ["a", "b"]
     put(reloaded, ["d"])
     reloaded.journal.close()
-    again = KinesisBackend(settings, clock=clock)
+    again = open_backend(settings, clock=clock)
     assert [r.partition_key for r in drain(again, "shardId-000000000000")[0]] == ["a", "b", "d"]
+
+
+def test_backend_refuses_a_data_dir_it_was_given_no_journal_for_when_built_directly(tmp_path):
+    # Records would silently stay in memory: say how to build a persisting backend instead.
+    with pytest.raises(ValueError, match="open_backend"):
+        KinesisBackend(KinesisSettings.unthrottled(data_dir=tmp_path))
+    assert open_backend(KinesisSettings.unthrottled(data_dir=tmp_path)).journal is not None
+    assert open_backend(KinesisSettings.unthrottled()).journal is None
