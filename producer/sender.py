@@ -187,6 +187,7 @@ class KinesisBatchSender(RecordSink):
         acked: list[LedgerEntry] = []
         acked_bytes = 0
         map_is_stale = False
+        throttled = 0
         for keyed, result in zip(records, results):
             code = result.get("ErrorCode")
             if not code:
@@ -198,10 +199,11 @@ class KinesisBatchSender(RecordSink):
                 map_is_stale |= keyed.shard is not None and shard_id != keyed.shard
             elif code in RETRYABLE_RECORD_ERRORS:
                 retry.append(keyed)
-                if code in THROTTLING_ERRORS:
-                    self.tally.add_throttled(1)
+                throttled += code in THROTTLING_ERRORS
             else:
                 self.tally.add_rejected([keyed.record.seq], code)
+        if throttled:  # once per response: the tally mirrors each call into metrics and the ledger
+            self.tally.add_throttled(throttled)
         if map_is_stale and self.pacer is not None:
             self.pacer.directory.mark_stale()
         if acked:
